@@ -1,0 +1,255 @@
+"""Readers: CoNLL-style columns, JSONL ({tokens, tags}) and Hugging Face datasets -> list[Sentence].
+
+Readers keep tags as they are in the file (any scheme); `load.py` converts them to BIO. Every problem a
+user can fix raises DataError naming file:line and what to change.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any, Literal
+
+from ..errors import DataError
+from .types import Sentence
+
+_WS = re.compile(r"[ \t]+")  # ASCII blanks only: a token may hold a no-break or other Unicode space
+
+
+def _fix_key(key: str | None) -> str:
+    return f"fix {key} in the spec" if key else "fix the path"
+
+
+def _read_text(path: str | Path, encoding: str, key: str | None) -> tuple[Path, str]:
+    """The whole file decoded, with errors that name the line of a bad byte and the option to change."""
+    p = Path(path)
+    if not p.exists():
+        raise DataError(f"{p}: file not found; {_fix_key(key)}")
+    if p.is_dir():
+        raise DataError(f"{p}: is a folder, not a file; {_fix_key(key)}")
+    raw = p.read_bytes()
+    try:
+        text = raw.decode(encoding)
+    except LookupError:
+        raise DataError(f"data.encoding: unknown text encoding {encoding!r} (try utf-8 or latin-1)") from None
+    except UnicodeDecodeError as e:
+        line = raw.count(b"\n", 0, e.start) + 1
+        col = e.start - (raw.rfind(b"\n", 0, e.start) + 1) + 1
+        raise DataError(
+            f"{p}:{line}: byte 0x{raw[e.start]:02x} at column {col} is not valid {encoding}; "
+            f"set data.encoding to the file's encoding (e.g. latin-1) or re-save the file as {encoding}"
+        ) from None
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    if not text.strip():
+        raise DataError(f"{p}: the file is empty; {_fix_key(key)} or fill the file")
+    return p, text
+
+
+def _needed(col: int) -> int:
+    return col + 1 if col >= 0 else -col
+
+
+def read_conll(
+    path: str | Path,
+    token_col: int = 0,
+    label_col: int = -1,
+    separator: Literal["whitespace", "tab"] = "whitespace",
+    encoding: str = "utf-8",
+    *,
+    key: str | None = None,
+) -> list[Sentence]:
+    """Column file: one word a line, blank lines between sentences, `-DOCSTART-` lines skipped.
+
+    `key` is the spec field the path came from (e.g. "data.train"), named when the file is missing.
+    """
+    if separator not in ("whitespace", "tab"):
+        raise DataError(f"data.columns.separator: {separator!r} is not one of whitespace, tab")
+    p, text = _read_text(path, encoding, key)
+    need = max(_needed(token_col), _needed(label_col))
+    if (token_col < 0) != (label_col < 0):  # one counts from each end: they must not meet on one column
+        need = max(need, _needed(token_col) + _needed(label_col))
+    sentences: list[Sentence] = []
+    tokens: list[str] = []
+    tags: list[str] = []
+    first = 0
+
+    def flush() -> None:
+        nonlocal tokens, tags
+        if tokens:
+            sentences.append(Sentence(tokens, tags, {"file": str(p), "line": first, "format": "conll"}))
+        tokens, tags = [], []
+
+    for lineno, line in enumerate(text.split("\n"), start=1):
+        if not line.strip():
+            flush()
+            continue
+        if separator == "tab":
+            cols = [c.strip(" \r") for c in line.rstrip("\r").split("\t")]
+            while len(cols) > 1 and not cols[-1]:  # trailing tabs
+                cols.pop()
+        else:
+            cols = _WS.split(line.strip(" \t\r\n"))
+        if cols[0].startswith("-DOCSTART-"):
+            flush()
+            continue
+        if len(cols) < need:
+            raise DataError(
+                f"{p}:{lineno}: expected at least {need} columns, found {len(cols)}; "
+                "fix the line or set data.columns"
+            )
+        if not tokens:
+            first = lineno
+        tokens.append(cols[token_col])
+        tags.append(cols[label_col].strip())
+    flush()
+    if not sentences:
+        raise DataError(f"{p}: no sentences (only blank or -DOCSTART- lines); {_fix_key(key)}")
+    return sentences
+
+
+def read_jsonl(
+    path: str | Path,
+    encoding: str = "utf-8",
+    *,
+    tokens_field: str = "tokens",
+    tags_field: str = "tags",
+    key: str | None = None,
+) -> list[Sentence]:
+    """One JSON object a line: {"tokens": [...], "tags": [...]} of equal, non-zero length."""
+    p, text = _read_text(path, encoding, key)
+    sentences: list[Sentence] = []
+    for lineno, line in enumerate(text.split("\n"), start=1):
+        if not line.strip():
+            continue
+        where = f"{p}:{lineno}"
+        try:
+            obj = json.loads(line)
+        except json.JSONDecodeError as e:
+            raise DataError(f"{where}: invalid JSON ({e.msg} at column {e.colno}); fix the line") from None
+        sentences.append(_record(obj, tokens_field, tags_field, where, {"file": str(p), "line": lineno}))
+    if not sentences:
+        raise DataError(f"{p}: no sentences (only blank lines); {_fix_key(key)}")
+    return sentences
+
+
+def _record(obj: Any, tokens_field: str, tags_field: str, where: str, meta: dict[str, Any]) -> Sentence:
+    """Check one {tokens, tags} record (JSONL line or dataset row) and make it a Sentence."""
+    if not isinstance(obj, dict):
+        raise DataError(
+            f"{where}: expected an object with {tokens_field!r} and {tags_field!r}, "
+            f"found {type(obj).__name__}"
+        )
+    missing = [f for f in (tokens_field, tags_field) if f not in obj]
+    if missing:
+        raise DataError(f"{where}: missing field {missing[0]!r} (fields found: {', '.join(map(str, obj))})")
+    tokens, tags = obj[tokens_field], obj[tags_field]
+    for name, seq in ((tokens_field, tokens), (tags_field, tags)):
+        if not isinstance(seq, list) or not all(isinstance(x, str) for x in seq):
+            raise DataError(f"{where}: {name!r} must be a list of strings")
+    if len(tokens) != len(tags):
+        raise DataError(f"{where}: {len(tokens)} tokens but {len(tags)} tags; every token needs one tag")
+    if not tokens:
+        raise DataError(f"{where}: empty sentence (no tokens); remove the line")
+    return Sentence(list(tokens), list(tags), meta)
+
+
+def _hf_local_saved(name: str) -> bool:
+    d = Path(name)
+    return d.is_dir() and ((d / "dataset_dict.json").exists() or (d / "state.json").exists())
+
+
+def read_hf(hf_source: Any, split: str) -> list[Sentence]:
+    """A split of a Hugging Face dataset (`data.hf`): a hub name, a local data folder, or a
+    `save_to_disk` folder. Class-id tags are mapped to names through the features' ClassLabel."""
+    import datasets
+
+    name, config = hf_source.name, getattr(hf_source, "config", None)
+    tokens_field = getattr(hf_source, "tokens_field", "tokens")
+    tags_field = getattr(hf_source, "tags_field", "ner_tags")
+    try:
+        if _hf_local_saved(name):
+            loaded = datasets.load_from_disk(name)
+            if isinstance(loaded, datasets.DatasetDict):
+                if split not in loaded:
+                    raise KeyError(split)
+                ds = loaded[split]
+            else:
+                ds = loaded
+        else:
+            ds = datasets.load_dataset(name, config, split=split)
+    except (KeyError, ValueError) as e:
+        if isinstance(e, KeyError) or "split" in str(e).lower():
+            raise DataError(
+                f"data.hf: dataset {name!r} has no split {split!r}; fix data.hf.splits ({e})"
+            ) from None
+        raise DataError(f"data.hf.name: cannot load {name!r}: {e}") from None
+    except Exception as e:  # hub/network/file errors of every kind: all mean "cannot load this"
+        raise DataError(
+            f"data.hf.name: cannot load {name!r} ({type(e).__name__}: {e}); no model or dataset "
+            "hub may be reachable here: point data.hf.name at a local folder"
+        ) from None
+    for f, key in ((tokens_field, "tokens_field"), (tags_field, "tags_field")):
+        if f not in ds.column_names:
+            raise DataError(
+                f"data.hf.{key}: {name!r}[{split}] has no column {f!r} "
+                f"(columns: {', '.join(ds.column_names)})"
+            )
+    names = _class_names(ds.features[tags_field])
+    source = f"hf:{name}[{split}]"
+    sentences: list[Sentence] = []
+    for i, row in enumerate(ds):
+        tags = row[tags_field]
+        if tags and not isinstance(tags[0], str):
+            if names is None:
+                raise DataError(
+                    f"{source}:{i + 1}: tags are class ids but column {tags_field!r} has no "
+                    "ClassLabel names; store string tags or a ClassLabel feature"
+                )
+            try:
+                tags = [names[t] for t in tags]
+            except (IndexError, TypeError):
+                raise DataError(
+                    f"{source}:{i + 1}: tag id out of range of the {len(names)} class names"
+                ) from None
+        obj = {tokens_field: row[tokens_field], tags_field: tags}
+        sentences.append(
+            _record(
+                obj,
+                tokens_field,
+                tags_field,
+                f"{source}:{i + 1}",
+                {"file": source, "line": i + 1, "format": "hf"},
+            )
+        )
+    if not sentences:
+        raise DataError(f"{source}: the split has no rows; fix data.hf.splits")
+    return sentences
+
+
+def _class_names(feature: Any) -> list[str] | None:
+    """ClassLabel names of a sequence feature (Sequence/List of ClassLabel), else None."""
+    import datasets
+
+    inner = getattr(feature, "feature", None)
+    if isinstance(inner, datasets.ClassLabel):
+        return list(inner.names)
+    return None
+
+
+def write_conll(sentences: Iterable[Sentence], path: str | Path, separator: str = "\t") -> None:
+    """Write `token<sep>tag` lines with a blank line after each sentence (readable by read_conll)."""
+    with open(path, "w", encoding="utf-8") as f:
+        for s in sentences:
+            for tok, tag in zip(s.tokens, s.tags, strict=True):
+                f.write(f"{tok}{separator}{tag}\n")
+            f.write("\n")
+
+
+def write_jsonl(sentences: Iterable[Sentence], path: str | Path) -> None:
+    """Write one {"tokens", "tags"} object a line (readable by read_jsonl)."""
+    with open(path, "w", encoding="utf-8") as f:
+        for s in sentences:
+            f.write(json.dumps({"tokens": s.tokens, "tags": s.tags}, ensure_ascii=False) + "\n")
