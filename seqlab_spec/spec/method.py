@@ -13,11 +13,15 @@ PATTERN = re.compile(r"^[01]+$")
 
 
 class EncoderMethod(Section):
-    name: Literal["encoder"] = Field("encoder", description="Token classification on an encoder (the baseline).")
+    name: Literal["encoder"] = Field(
+        "encoder", description="Token classification on an encoder (the baseline)."
+    )
 
 
 class UnmaskMethod(Section):
-    name: Literal["unmask"] = Field(description="Decoder LLM as a tagger with layer-group causal-mask removal.")
+    name: Literal["unmask"] = Field(
+        description="Decoder LLM as a tagger with layer-group causal-mask removal."
+    )
     unmask: str | list[str] = Field(
         "0000",
         description="Layer-group pattern: G characters of 0/1, the layers split into G contiguous groups; "
@@ -42,14 +46,20 @@ class UnmaskMethod(Section):
 
 
 class SiftMethod(Section):
-    name: Literal["sift"] = Field(description="Supervised in-context fine-tuning: generate the labeled spans.")
+    name: Literal["sift"] = Field(
+        description="Supervised in-context fine-tuning: generate the labeled spans."
+    )
     k: int = Field(3, ge=0, description="Demonstrations per prompt.")
     selection: Literal["random", "bm25", "embedding"] = Field(
-        "random", description="How demonstrations are chosen from the training split (never the query itself)."
+        "random",
+        description="How demonstrations are chosen from the training split (never the query itself).",
     )
-    instruction: bool = Field(True, description="Start the prompt with an instruction naming the task and labels.")
+    instruction: bool = Field(
+        True, description="Start the prompt with an instruction naming the task and labels."
+    )
     response_format: Literal["lines", "inline"] = Field(
-        "lines", description="`lines`: one `span :: LABEL` per line; `inline`: the sentence with [span|LABEL] tags."
+        "lines",
+        description="`lines`: one `span :: LABEL` per line; `inline`: the sentence with [span|LABEL] tags.",
     )
     none_word: str = Field("none", description="The response when a sentence has no span (lines format).")
     token_budget: int = Field(
@@ -73,11 +83,15 @@ class OieMultitaskMethod(Section):
     regime: Literal["in-domain", "zero-shot", "few-shot", "joint"] = Field(
         "zero-shot", description="Transfer regime between `data` (source) and `data.target`."
     )
-    k: list[int] = Field(default_factory=lambda: [10, 50, 100], description="Target sentences for few-shot/joint.")
+    k: list[int] = Field(
+        default_factory=lambda: [10, 50, 100], description="Target sentences for few-shot/joint."
+    )
     n_samples: int = Field(3, ge=1, description="Seeded samples per k (mean ± std).")
     tag_dim: int = Field(32, ge=1, description="Size of the relation-tag embedding (implicit).")
     mlm: bool = Field(False, description="Interleave a masked-LM pass over unlabeled target text (encoders).")
-    base: Literal["encoder", "unmask"] = Field("encoder", description="Shared model: an encoder or an unmasked decoder.")
+    base: Literal["encoder", "unmask"] = Field(
+        "encoder", description="Shared model: an encoder or an unmasked decoder."
+    )
     unmask: str = Field("1111", description="Unmask pattern when `base: unmask`.")
 
 

@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import difflib
+import os
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
+from ..models.aliases import ALIASES
 from .base import Section
 
 
 class PeftSpec(Section):
-    method: Literal["none", "lora"] = Field("none", description="`none`: full fine-tuning; `lora`: LoRA adapters (peft).")
+    method: Literal["none", "lora"] = Field(
+        "none", description="`none`: full fine-tuning; `lora`: LoRA adapters (peft)."
+    )
     r: int = Field(16, ge=1, description="LoRA rank.")
     alpha: int = Field(32, ge=1, description="LoRA alpha (scaling = alpha / r).")
     dropout: float = Field(0.1, ge=0.0, lt=1.0, description="LoRA dropout.")
@@ -33,3 +38,25 @@ class ModelSpec(Section):
         "auto", description="Attention kernel; `auto` lets transformers pick (SDPA where available)."
     )
     trust_remote_code: bool = Field(False, description="Allow model code from the hub (off by default).")
+
+    @field_validator("name")
+    @classmethod
+    def _known_alias(cls, v: str) -> str:
+        """A bare word that is neither an alias nor an existing folder is almost always a typo'd alias:
+        say so now instead of failing later on a hub that cannot be reached."""
+        if v in ALIASES or "/" in v or "\\" in v or _exists(v):
+            return v
+        known = ", ".join(ALIASES)
+        close = difflib.get_close_matches(v, list(ALIASES), n=1, cutoff=0.5)
+        hint = f" — did you mean {close[0]!r}?" if close else ""
+        raise ValueError(
+            f"unknown model alias {v!r}{hint} (built-in aliases: {known}; a hub model is owner/name "
+            "such as google-bert/bert-base-cased, a local model a path to an existing folder)"
+        )
+
+
+def _exists(path: str) -> bool:
+    try:
+        return os.path.exists(path)
+    except (OSError, ValueError):  # e.g. an embedded NUL byte
+        return False

@@ -20,12 +20,16 @@ from .train import TrainSpec
 
 
 class Spec(Section):
-    name: str = Field(..., pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$", description="Run name (used in the run folder).")
+    name: str = Field(
+        ..., pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$", description="Run name (used in the run folder)."
+    )
     description: str = Field("", description="One line shown by `seqlab-spec ls`.")
     task: TaskSpec = Field(default_factory=TaskSpec, description="What is labeled.")
     data: DataSpec = Field(default_factory=DataSpec, description="Data files and readers.")
     model: ModelSpec = Field(default_factory=ModelSpec, description="Pre-trained model and PEFT.")
-    method: Method = Field(default_factory=EncoderMethod, description="encoder | unmask | sift | oie-multitask.")
+    method: Method = Field(
+        default_factory=EncoderMethod, description="encoder | unmask | sift | oie-multitask."
+    )
     loss: LossSpec = Field(default_factory=LossSpec, description="Which tokens carry the loss.")
     signal: SignalSpec = Field(default_factory=SignalSpec, description="Auxiliary signal (OIE).")
     train: TrainSpec = Field(default_factory=TrainSpec, description="Optimisation.")
@@ -39,46 +43,55 @@ class Spec(Section):
 
     @model_validator(mode="after")
     def _cross_checks(self) -> Spec:
+        """Rules across sections. Every problem is collected (one line each, starting with its dotted path)
+        so the loader can report them all at once and point each at its key."""
+        problems = self._cross_problems()
+        if problems:
+            raise ValueError("\n".join(problems))
+        return self
+
+    def _cross_problems(self) -> list[str]:
+        out: list[str] = []
         m = self.method.name
         alias = ALIASES.get(self.model.name)
         if m in ("unmask", "sift") and alias is not None and alias.kind == "encoder":
-            raise ValueError(
+            out.append(
                 f"model.name: {self.model.name!r} is an encoder, but method {m!r} needs a decoder LLM; "
                 "use smollm2-135m or a causal LM hub id/path"
             )
         if m in ("encoder",) and alias is not None and alias.kind == "decoder":
-            raise ValueError(
+            out.append(
                 f"model.name: {self.model.name!r} is a decoder LLM; use method: unmask to tag with it, "
                 "or an encoder such as minilm-l6"
             )
         if self.loss.strategy in ("src", "mrc", "vanilla") and m != "sift":
-            raise ValueError(
+            out.append(
                 f"loss.strategy: {self.loss.strategy!r} is a response loss of method sift; "
                 f"method {m!r} uses token-ce (or leave loss.strategy: auto)"
             )
         if self.loss.strategy == "token-ce" and m == "sift":
-            raise ValueError("loss.strategy: token-ce is for taggers; sift takes vanilla, src or mrc")
+            out.append("loss.strategy: token-ce is for taggers; sift takes vanilla, src or mrc")
         if self.signal.name == "oie":
             if self.task.type != "trigger":
-                raise ValueError(
+                out.append(
                     f"signal.name: oie couples relation tags with event triggers; task.type is "
                     f"{self.task.type!r}: set task.type: trigger or signal.name: none"
                 )
             if self.signal.source == "file" and not self.signal.path:
-                raise ValueError("signal.path: required when signal.source is file (JSONL of {tokens, tags})")
+                out.append("signal.path: required when signal.source is file (JSONL of {tokens, tags})")
         if m == "oie-multitask" and self.method.injection != "none" and self.signal.name != "oie":
-            raise ValueError(
+            out.append(
                 f"method.injection: {self.method.injection!r} needs the OIE signal: add signal: {{name: oie}}"
             )
         if self.model.quantization != "none":
-            import torch
+            import torch  # lazily: validating a spec must not pay for torch unless it asks for QLoRA
 
             if not torch.cuda.is_available():
-                raise ValueError(
+                out.append(
                     f"model.quantization: {self.model.quantization!r} needs a CUDA GPU (bitsandbytes); "
                     "this machine has none: set quantization: none (LoRA still works on CPU)"
                 )
-        return self
+        return out
 
     @property
     def loss_strategy(self) -> str:

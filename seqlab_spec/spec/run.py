@@ -8,7 +8,11 @@ from .base import Section
 
 
 class RunSpec(Section):
-    out_dir: str = Field("runs", description="Parent folder of run folders (relative to the working directory).")
+    out_dir: str = Field(
+        "runs", description="Parent folder of run folders (relative to the working directory)."
+    )
     notebook: str | None = Field(None, description="Notebook to execute; default: the method's notebook.")
-    save_model: bool = Field(True, description="Save the model or adapter (save_pretrained) in the run folder.")
+    save_model: bool = Field(
+        True, description="Save the model or adapter (save_pretrained) in the run folder."
+    )
     solutions: bool = Field(True, description="Fill in the notebook exercises with the reference solutions.")

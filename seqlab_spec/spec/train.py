@@ -15,16 +15,23 @@ class TrainSpec(Section):
     lr: float = Field(5e-5, gt=0, description="Peak learning rate.")
     batch_size: int = Field(32, ge=1, description="Sentences per device batch.")
     grad_accum: int = Field(1, ge=1, description="Gradient accumulation steps.")
-    max_length: int = Field(128, ge=8, description="Max subword tokens per sentence (longer ones are cut; "
-                            "cut words are evaluated as O, with a warning).")
+    max_length: int = Field(
+        128,
+        ge=8,
+        description="Max subword tokens per sentence (longer ones are cut; "
+        "cut words are evaluated as O, with a warning).",
+    )
     seed: int = Field(42, description="Seed of initialisation, shuffling and dropout.")
     precision: Literal["auto", "fp32", "bf16", "fp16"] = Field(
-        "auto", description="`auto`: bf16 autocast where the CPU/GPU supports it, fp16 on older GPUs, else fp32."
+        "auto",
+        description="`auto`: bf16 autocast where the CPU/GPU supports it, fp16 on older GPUs, else fp32.",
     )
     warmup_ratio: float = Field(0.0, ge=0.0, lt=1.0, description="Linear warm-up fraction.")
     weight_decay: float = Field(0.0, ge=0.0, description="AdamW weight decay.")
     group_by_length: bool = Field(True, description="Batch sentences of similar length (less padding).")
     gradient_checkpointing: bool = Field(False, description="Trade compute for memory.")
-    eval_every: Literal["epoch", "never"] = Field("epoch", description="When to evaluate on dev during training.")
+    eval_every: Literal["epoch", "never"] = Field(
+        "epoch", description="When to evaluate on dev during training."
+    )
     select_best: bool = Field(True, description="Keep the checkpoint with the best dev F1.")
     logging_steps: int = Field(10, ge=1, description="Log the loss every N steps.")

@@ -1,0 +1,123 @@
+"""Taggers (methods `encoder` and `unmask`): data -> model -> Trainer -> evaluation -> run folder.
+
+Each function is one step of the teaching notebooks; `run` calls them in the same order, so a notebook run
+and `--no-notebook` give the same metrics.
+"""
+
+from __future__ import annotations
+
+import shutil
+import time
+from pathlib import Path
+
+import torch
+
+from ..data.labels import LabelSet
+from ..precision import autocast_dtype, resolve_precision
+from ..predict import predict_tags
+from ..rundir import RUN_FILES
+from ..spec import Spec
+from ..train import build_trainer, log_history, set_seed, tagging_features
+from .common import (
+    Prepared,
+    prediction_rows,
+    prepare_data,
+    run_metadata,
+    save_model_atomically,
+    score_split,
+    warn_truncated,
+    write_outputs,
+)
+
+__all__ = ["prepare_data", "build_model", "fit", "evaluate", "save", "run", "load_for_predict"]
+
+
+def build_model(spec: Spec, labels: LabelSet) -> tuple[torch.nn.Module, object]:
+    """The tagger for the spec's method: an encoder with a head, or a decoder with unmasked layer groups."""
+    set_seed(spec.train.seed)
+    if spec.method.name == "unmask":
+        from ..models.decoder_tagger import build_decoder_tagger
+
+        return build_decoder_tagger(spec, labels)
+    from ..models.encoder import build_encoder
+
+    model, tokenizer, _ = build_encoder(spec.model, labels)
+    return model, tokenizer
+
+
+def fit(spec: Spec, model: torch.nn.Module, tokenizer, data: Prepared, run_dir: Path):
+    """Train with the Trainer; the best dev-F1 checkpoint is loaded back at the end, then checkpoints removed."""
+    set_seed(spec.train.seed)
+    ml = spec.train.max_length
+    train = tagging_features(data.splits["train"], tokenizer, data.labels, ml)
+    dev = tagging_features(data.splits["dev"], tokenizer, data.labels, ml) if "dev" in data.splits else None
+    ckpt = run_dir / "checkpoints"
+    trainer = build_trainer(spec, model, tokenizer, train, dev, data.labels, ckpt)
+    trainer.train()
+    shutil.rmtree(ckpt, ignore_errors=True)
+    return trainer
+
+
+def evaluate(spec: Spec, model: torch.nn.Module, tokenizer, data: Prepared) -> tuple[dict, list[dict]]:
+    """Strict span scores per split over every gold word, and the prediction rows."""
+    metrics: dict = {}
+    rows: list[dict] = []
+    dtype = autocast_dtype(resolve_precision(spec.train.precision))
+    for split in spec.eval.splits:
+        if split not in data.splits:
+            continue
+        gold = data.splits[split]
+        pred = predict_tags(
+            model,
+            tokenizer,
+            [s.tokens for s in gold],
+            data.labels,
+            spec.train.max_length,
+            spec.eval.batch_size,
+            autocast=dtype,
+        )
+        warn_truncated(split, pred.truncated_words, pred.truncated_sentences, spec.train.max_length)
+        metrics[split] = score_split(gold, pred.tags, pred.truncated_words)
+        rows += prediction_rows(split, gold, pred.tags, spec.task.scheme)
+    return metrics, rows
+
+
+def save(spec: Spec, run_dir: Path, model, tokenizer, trainer, metrics: dict, rows: list[dict], wall_s: float) -> dict:
+    """Write metrics, predictions, the training log and curve, and the model; returns the metrics."""
+    metrics = {**metrics, "meta": run_metadata(spec, wall_s)}
+    write_outputs(run_dir, metrics, rows, log_history(trainer) if trainer else [], spec.name)
+    if spec.run.save_model:
+        if spec.method.name == "unmask":
+            from ..models.decoder_tagger import save_decoder_tagger as saver
+        else:
+            from ..models.encoder import save_encoder as saver
+        save_model_atomically(lambda d: saver(model, tokenizer, d), run_dir / RUN_FILES["model"])
+    return metrics
+
+
+def load_for_predict(model_dir: Path, spec: Spec):
+    """(model, tokenizer, labels) from a run folder's model/."""
+    if spec.method.name == "unmask":
+        from ..models.decoder_tagger import load_decoder_tagger
+
+        return load_decoder_tagger(model_dir)
+    from ..models.encoder import load_encoder
+
+    return load_encoder(model_dir)
+
+
+def run(spec: Spec, run_dir: Path) -> dict:
+    """All steps, straight from the library (what `seqlab-spec run --no-notebook` does)."""
+    t0 = time.time()
+    data = prepare_data(spec)
+    model, tokenizer = build_model(spec, data.labels)
+    trainer = fit(spec, model, tokenizer, data, run_dir)
+    metrics, rows = evaluate(spec, trainer.model, tokenizer, data)
+    return save(spec, run_dir, trainer.model, tokenizer, trainer, metrics, rows, time.time() - t0)
+
+
+def predict(model_dir: Path, spec: Spec, sentences: list[list[str]], batch_size: int = 64) -> list[list[str]]:
+    """BIO tags for new sentences with a saved run model (same code path as the evaluation)."""
+    model, tokenizer, labels = load_for_predict(model_dir, spec)
+    dtype = autocast_dtype(resolve_precision(spec.train.precision))
+    return predict_tags(model, tokenizer, sentences, labels, spec.train.max_length, batch_size, autocast=dtype).tags

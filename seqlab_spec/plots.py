@@ -1,0 +1,48 @@
+"""Pictures a person would rather look at than read: learning curves, F1 bars."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+
+
+def learning_curve(log_history: list[dict], path: Path | None = None, title: str = ""):
+    """Training loss per step and dev F1 per epoch, side by side."""
+    steps = [r["step"] for r in log_history if "loss" in r and r.get("loss") is not None]
+    losses = [r["loss"] for r in log_history if "loss" in r and r.get("loss") is not None]
+    evals = [(r["epoch"], r["eval_f1"]) for r in log_history if r.get("eval_f1") is not None]
+    fig, (a, b) = plt.subplots(1, 2, figsize=(9, 3.2))
+    a.plot(steps, losses, marker=".", lw=1)
+    a.set(xlabel="step", ylabel="training loss", title="loss")
+    if evals:
+        b.plot([e for e, _ in evals], [f for _, f in evals], marker="o")
+    b.set(xlabel="epoch", ylabel="dev span F1", title="dev F1", ylim=(0, 1))
+    fig.suptitle(title)
+    fig.tight_layout()
+    if path is not None:
+        fig.savefig(path, dpi=110)
+        plt.close(fig)
+    return fig
+
+
+def f1_bars(rows: list[tuple[str, float, float]], path: Path | None = None, title: str = "", ylabel: str = "span F1"):
+    """Grouped bars: (name, dev F1, test F1) per run or pattern."""
+    import numpy as np
+
+    names = [r[0] for r in rows]
+    x = np.arange(len(rows))
+    fig, ax = plt.subplots(figsize=(max(4, 0.7 * len(rows) + 2), 3.2))
+    ax.bar(x - 0.2, [r[1] for r in rows], 0.4, label="dev")
+    ax.bar(x + 0.2, [r[2] for r in rows], 0.4, label="test")
+    ax.set_xticks(x, names, rotation=45 if len(rows) > 6 else 0)
+    ax.set(ylabel=ylabel, ylim=(0, 1), title=title)
+    ax.legend()
+    fig.tight_layout()
+    if path is not None:
+        fig.savefig(path, dpi=110)
+        plt.close(fig)
+    return fig

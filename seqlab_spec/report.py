@@ -1,0 +1,71 @@
+"""Compare run folders: one markdown table (mean ± std over runs that differ only by seed) and an F1 bar chart."""
+
+from __future__ import annotations
+
+import statistics
+from pathlib import Path
+from typing import Any
+
+from .plots import f1_bars
+from .rundir import create_run_dir, write_text
+
+IGNORED = {"name", "description", "run.out_dir", "sweep", "run.notebook"}
+
+
+def _flatten(d: dict, prefix: str = "") -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for k, v in d.items():
+        key = f"{prefix}{k}"
+        if isinstance(v, dict):
+            out.update(_flatten(v, key + "."))
+        else:
+            out[key] = v
+    return out
+
+
+def _f1(metrics: dict, split: str) -> float | None:
+    return metrics.get(split, {}).get("micro", {}).get("f1")
+
+
+def _fmt(values: list[float]) -> str:
+    if not values:
+        return "–"
+    if len(values) == 1:
+        return f"{values[0]:.4f}"
+    return f"{statistics.mean(values):.4f} ± {statistics.stdev(values):.4f}"
+
+
+def compare(run_dirs: list[Path]) -> tuple[str, list[tuple[str, float, float]]]:
+    """Markdown table and (label, mean dev F1, mean test F1) rows for a bar chart."""
+    from .run import load_run
+
+    loaded = [(Path(d), *load_run(d)) for d in run_dirs]
+    flat = [_flatten(spec.model_dump(mode="json")) for _, spec, _ in loaded]
+    keys = sorted({k for f in flat for k in f})
+    differing = [k for k in keys if k not in IGNORED and len({repr(f.get(k)) for f in flat}) > 1]
+    setting_keys = [k for k in differing if k != "train.seed"]
+    groups: dict[tuple, list[int]] = {}
+    for i, f in enumerate(flat):
+        groups.setdefault(tuple(repr(f.get(k)) for k in setting_keys), []).append(i)
+    head = ["setting", "method", "model", "runs", "dev F1", "test F1"]
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    bars = []
+    for idx in groups.values():
+        f0 = flat[idx[0]]
+        label = ", ".join(f"{k.split('.')[-1]}={f0.get(k)}" for k in setting_keys) or loaded[idx[0]][1].name
+        dev = [v for i in idx if (v := _f1(loaded[i][2], "dev")) is not None]
+        test = [v for i in idx if (v := _f1(loaded[i][2], "test")) is not None]
+        runs = ", ".join(loaded[i][0].name for i in idx)
+        lines.append(f"| {label} | {f0['method.name']} | {f0['model.name']} | {runs} | {_fmt(dev)} | {_fmt(test)} |")
+        bars.append((label, statistics.mean(dev) if dev else 0.0, statistics.mean(test) if test else 0.0))
+    note = "\nMean ± sample std over runs that differ only by `train.seed`; strict span micro F1.\n"
+    return "\n".join(lines) + "\n" + note, bars
+
+
+def write_sweep_report(run_dirs: list[Path], out_dir: Path, name: str) -> Path:
+    """A folder with report.md and f1.png next to the sweep's runs."""
+    table, bars = compare(run_dirs)
+    folder = create_run_dir(out_dir, f"{name}-sweep")
+    f1_bars(bars, folder / "f1.png", title=name)
+    write_text(folder / "report.md", f"# {name}\n\n{table}\n![F1 per setting](f1.png)\n")
+    return folder / "report.md"

@@ -1,0 +1,60 @@
+"""The run folder: created fresh (never overwritten), every file written atomically."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+RUN_FILES = {
+    "spec": "spec.yaml",
+    "notebook": "notebook.ipynb",
+    "metrics": "metrics.json",
+    "predictions": "predictions.jsonl",
+    "train_log": "train_log.jsonl",
+    "curve": "learning_curve.png",
+    "model": "model",
+}
+
+
+def create_run_dir(out_dir: str | Path, name: str) -> Path:
+    """A new folder `<out_dir>/<name>-<UTC time>`, suffixed -2, -3... if taken: an old run is never touched."""
+    parent = Path(out_dir)
+    parent.mkdir(parents=True, exist_ok=True)
+    stem = f"{name}-{time.strftime('%Y%m%d-%H%M%S', time.gmtime())}"
+    for n in range(1, 1000):
+        path = parent / (stem if n == 1 else f"{stem}-{n}")
+        try:
+            path.mkdir()
+            return path
+        except FileExistsError:
+            continue
+    raise FileExistsError(f"could not create a fresh run folder under {parent}")
+
+
+def write_text(path: Path, text: str) -> None:
+    """Write through a temporary file in the same folder, then rename: never half a file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def write_json(path: Path, obj: Any) -> None:
+    write_text(path, json.dumps(obj, indent=2, ensure_ascii=False) + "\n")
+
+
+def write_jsonl(path: Path, rows: list[dict]) -> None:
+    write_text(path, "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows))
+
+
+def read_json(path: Path) -> Any:
+    return json.loads(Path(path).read_text(encoding="utf-8"))

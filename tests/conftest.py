@@ -1,0 +1,44 @@
+"""Shared fixtures: data paths and one tiny trained run reused by the runner, predict and report tests."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED_DATA = ROOT.parent / "shared" / "data"
+
+# Tiny, fast settings for end-to-end runs of the quickstart spec (bundled LitBank events).
+TINY = [
+    "data.limit.train=64",
+    "data.limit.dev=24",
+    "data.limit.test=24",
+    "train.max_steps=6",
+    "train.batch_size=16",
+    "train.lr=1e-3",
+    "train.max_length=64",
+    "train.logging_steps=2",
+]
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _isolated_env(tmp_path_factory):
+    """Never read or write the user's caches from tests; keep the converted-weights cache across tests."""
+    os.environ.setdefault("SEQLAB_DATA", str(SHARED_DATA))
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    yield
+
+
+@pytest.fixture(scope="session")
+def tiny_run(tmp_path_factory) -> Path:
+    """One quickstart run through the library (--no-notebook path) with tiny settings."""
+    from seqlab_spec.run import run_spec
+    from seqlab_spec.spec.load import load_spec
+
+    out = tmp_path_factory.mktemp("runs")
+    spec = load_spec(ROOT / "specs" / "quickstart.yaml", TINY)
+    (run_dir,) = run_spec(spec, out, use_notebook=False)
+    return run_dir

@@ -1,0 +1,62 @@
+"""The JSON Schema and the generated reference (docs/spec.md); every shipped spec validates."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from seqlab_spec.spec.load import load_spec
+from seqlab_spec.spec.reference import FIX_COMMAND, json_schema, render_markdown
+
+ROOT = Path(__file__).resolve().parents[1]
+SHIPPED = sorted((ROOT / "specs").glob("*.yaml"))
+
+
+def _objects(schema: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {"Spec": schema, **schema["$defs"]}
+
+
+def test_docs_spec_md_is_up_to_date() -> None:
+    current = (ROOT / "docs" / "spec.md").read_text(encoding="utf-8")
+    assert current == render_markdown(), f"docs/spec.md is out of date: run `{FIX_COMMAND}`"
+
+
+def test_every_section_forbids_unknown_keys_and_describes_every_field() -> None:
+    for name, obj in _objects(json_schema()).items():
+        assert obj["additionalProperties"] is False, name
+        for field, prop in obj["properties"].items():
+            assert prop.get("description"), f"{name}.{field} has no description"
+
+
+def test_defaults_include_those_of_default_factories() -> None:
+    props = json_schema()["properties"]
+    assert props["train"]["default"]["lr"] == 5e-5
+    assert props["method"]["default"] == {"name": "encoder"}
+    assert props["eval"]["default"]["splits"] == ["dev", "test"]
+    assert props["sweep"]["default"] == {}
+
+
+def test_markdown_has_one_table_per_section() -> None:
+    text = render_markdown()
+    schema = json_schema()
+    headings = [line for line in text.splitlines() if line.startswith("### ")]
+    assert len(headings) == len(_objects(schema))  # every section once, shared ones (limit) not twice
+    assert "### `method (name: unmask)`" in headings and "### `data.columns`" in headings
+    for obj in _objects(schema).values():
+        for field in obj["properties"]:
+            assert f"| `{field}` |" in text
+    assert '| `precision` | one of `auto`, `fp32`, `bf16`, `fp16` | `"auto"` |' in text
+    assert "| `lr` | number > 0 | `5e-05` | Peak learning rate. |" in text
+    assert "| `name` | string matching `^[A-Za-z0-9][A-Za-z0-9._-]*$` | **required** |" in text
+
+
+def test_markdown_documents_the_seqlab_data_default() -> None:
+    assert "`<project>/../shared/data`" in render_markdown()
+
+
+@pytest.mark.parametrize("path", SHIPPED, ids=[p.name for p in SHIPPED])
+def test_shipped_spec_validates(path: Path) -> None:
+    spec = load_spec(path)
+    assert spec.description, f"{path.name}: add a `description:` (shown by `seqlab-spec ls`)"
