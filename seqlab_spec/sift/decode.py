@@ -1,0 +1,158 @@
+"""Inference for SIFT: prompts for evaluation queries, greedy batched generation, parsing to BIO.
+
+Generation is greedy and batched with left padding (the tokenizer's padding side is restored after),
+stops at the eos token (the end-of-response marker) or, for the plain template, at the start of a
+next `Sentence:`; each text is cut at its own `max_new_tokens` bound, so outputs do not depend on
+which sentences share a batch.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import torch
+
+from ..data.types import Sentence
+from ..errors import ModelError
+from .demos import DemoSelector, fit_prompt
+from .formats import COUNT_KEYS, Span, parse, spans_to_bio
+from .prompt import Prompt, PromptConfig
+
+PLAIN_STOPS: tuple[str, ...] = ("\nSentence:",)
+
+
+def max_new_tokens_for(n_words: int, override: int | None = None) -> int:
+    """Generation bound of one query: the spec's `method.max_new_tokens`, else 8 per word + 16."""
+    return override if override is not None else 8 * n_words + 16
+
+
+def stop_strings_for(cfg: PromptConfig) -> list[str]:
+    """Text that ends a response besides eos: a base model continuing with the next demonstration."""
+    return [] if cfg.chat else list(PLAIN_STOPS)
+
+
+def build_eval_prompts(
+    queries: Sequence[Sentence],
+    selector: DemoSelector,
+    k: int,
+    cfg: PromptConfig,
+    tokenizer: Any,
+    token_budget: int = 1024,
+    split: str = "eval",
+) -> list[Prompt]:
+    """Generation prompts for `queries` with demonstrations from the selector's pool (the train split)."""
+    chosen = selector.select_many(queries, k)
+    prompts = []
+    for i, (query, picks) in enumerate(zip(queries, chosen, strict=True)):
+        demos = [selector.pool[j] for j in picks]
+        prompts.append(fit_prompt(query, demos, cfg, tokenizer, token_budget, False, f"{split} sentence {i}"))
+    return prompts
+
+
+def _generate(
+    model: Any,
+    tokenizer: Any,
+    prompts: Sequence[Prompt],
+    max_new_tokens: Sequence[int],
+    batch_size: int,
+    stop_strings: Sequence[str],
+) -> tuple[list[str], list[bool]]:
+    from transformers import GenerationConfig
+
+    if tokenizer.pad_token_id is None or tokenizer.eos_token_id is None:
+        raise ModelError(
+            f"tokenizer {tokenizer.name_or_path!r} needs a pad and an eos token for batched generation; "
+            "load it through seqlab_spec.models.registry (which sets the pad token) or set "
+            "tokenizer.pad_token = tokenizer.eos_token"
+        )
+    if len({p.chat for p in prompts}) > 1:
+        raise ValueError("prompts mix the chat and the plain template; build them with one PromptConfig")
+    texts = [""] * len(prompts)
+    finished = [False] * len(prompts)
+    order = sorted(range(len(prompts)), key=lambda i: -len(prompts[i].generation_prompt))
+    ends = {tokenizer.eos_token_id, tokenizer.pad_token_id}
+    side, was_training = tokenizer.padding_side, model.training
+    tokenizer.padding_side = "left"
+    model.eval()
+    try:
+        for b in range(0, len(order), batch_size):
+            idx = order[b : b + batch_size]
+            enc = tokenizer(
+                [prompts[i].generation_prompt for i in idx], padding=True, return_tensors="pt",
+                add_special_tokens=not prompts[idx[0]].chat,
+            ).to(model.device)
+            config = GenerationConfig(
+                max_new_tokens=max(max_new_tokens[i] for i in idx), do_sample=False, num_beams=1,
+                eos_token_id=tokenizer.eos_token_id, pad_token_id=tokenizer.pad_token_id,
+                stop_strings=list(stop_strings) or None,
+            )
+            with torch.inference_mode():
+                out = model.generate(**enc, generation_config=config, tokenizer=tokenizer)
+            new = out[:, enc["input_ids"].shape[1] :].tolist()
+            for row, i in enumerate(idx):
+                ids = new[row][: max_new_tokens[i]]
+                cut = next((j for j, t in enumerate(ids) if t in ends), None)
+                text = tokenizer.decode(ids[:cut], skip_special_tokens=True)
+                stops = [text.find(s) for s in stop_strings if s in text]
+                if stops:
+                    text = text[: min(stops)]
+                texts[i] = text.strip()
+                finished[i] = cut is not None or bool(stops)
+    finally:
+        tokenizer.padding_side = side
+        model.train(was_training)
+    return texts, finished
+
+
+def generate(
+    model: Any,
+    tokenizer: Any,
+    prompts: Sequence[Prompt],
+    max_new_tokens: Sequence[int] | int,
+    batch_size: int = 16,
+    stop_strings: Sequence[str] = (),
+) -> list[str]:
+    """The generated response of each prompt (greedy; eos, stop strings and the end marker removed)."""
+    bounds = [max_new_tokens] * len(prompts) if isinstance(max_new_tokens, int) else list(max_new_tokens)
+    return _generate(model, tokenizer, prompts, bounds, batch_size, stop_strings)[0]
+
+
+@dataclass
+class Predictions:
+    """Per sentence: the generated text, the parsed spans, BIO tags; `counts` summed over sentences."""
+
+    texts: list[str]
+    spans: list[list[Span]]
+    tags: list[list[str]]
+    counts: dict[str, int] = field(default_factory=dict)
+
+
+def predict_spans(
+    model: Any,
+    tokenizer: Any,
+    prompts: Sequence[Prompt],
+    queries: Sequence[Sentence],
+    cfg: PromptConfig,
+    max_new_tokens: int | None = None,
+    batch_size: int = 16,
+) -> Predictions:
+    """Generate for each prompt, parse the text against its query's words, return BIO and parser counts.
+
+    `counts` (for metrics.json) holds the parser's counts plus `sentences` and `unfinished` (generation
+    hit `max_new_tokens` before the end of the response).
+    """
+    if len(prompts) != len(queries):
+        raise ValueError(f"{len(prompts)} prompts for {len(queries)} queries")
+    bounds = [max_new_tokens_for(len(q.tokens), max_new_tokens) for q in queries]
+    texts, finished = _generate(model, tokenizer, prompts, bounds, batch_size, stop_strings_for(cfg))
+    counts = dict.fromkeys(COUNT_KEYS, 0) | {"sentences": len(queries), "unfinished": finished.count(False)}
+    spans, tags = [], []
+    for text, query in zip(texts, queries, strict=True):
+        result = parse(text, query.tokens, cfg.fmt, cfg.labels, cfg.none_word)
+        for key, value in result.counts.items():
+            counts[key] += value
+        spans.append(result.spans)
+        tags.append(spans_to_bio(result.spans, len(query.tokens)))
+    return Predictions(texts, spans, tags, counts)
