@@ -58,5 +58,11 @@ def test_markdown_documents_the_seqlab_data_default() -> None:
 
 @pytest.mark.parametrize("path", SHIPPED, ids=[p.name for p in SHIPPED])
 def test_shipped_spec_validates(path: Path) -> None:
-    spec = load_spec(path)
+    """Every shipped spec validates; GPU specs (`*_gpu.yaml`) with this machine's hardware checks off."""
+    from contextlib import nullcontext
+
+    from seqlab_spec.spec.root import portable
+
+    with portable() if path.stem.endswith("_gpu") else nullcontext():
+        spec = load_spec(path)
     assert spec.description, f"{path.name}: add a `description:` (shown by `seqlab-spec ls`)"

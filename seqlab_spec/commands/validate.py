@@ -17,6 +17,11 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
     )
     p.add_argument("specs", nargs="+", metavar="SPEC", help="spec YAML files")
     add_set_argument(p)
+    p.add_argument(
+        "--portable",
+        action="store_true",
+        help="skip checks of this machine's hardware (e.g. CUDA for quantization), to validate GPU specs anywhere",
+    )
     return p
 
 
@@ -33,14 +38,18 @@ def add_set_argument(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from contextlib import nullcontext
+
     from ..spec.load import load_spec
     from ..spec.overrides import grid_size
+    from ..spec.root import portable
     from ..sweep import grid
 
     failed = 0
     for path in args.specs:
         try:
-            spec = load_spec(path, args.overrides)
+            with portable() if args.portable else nullcontext():
+                spec = load_spec(path, args.overrides)
         except SpecError as exc:
             print(f"error: {exc}", file=sys.stderr)
             failed += 1
