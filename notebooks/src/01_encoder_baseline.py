@@ -37,7 +37,7 @@ solutions = False  # True fills in the exercises with the reference solutions
 from seqlab_spec.notebook import resolve_params
 
 if spec_path is None:
-    spec_path = "../specs/encoder_conll03_gpu.yaml" if DEVICE == "cuda" else "../specs/encoder_wnut17_cpu.yaml"
+    spec_path = "../specs/encoder_wnut17_gpu.yaml" if DEVICE == "cuda" else "../specs/encoder_wnut17_cpu.yaml"
 spec, run_dir = resolve_params(spec, spec_path, run_dir)
 
 # %% [markdown]
