@@ -1,16 +1,32 @@
-"""spec -> run folder(s): execute the method's teaching notebook with papermill, or the pipeline directly."""
+"""spec -> run folder(s): execute the method's teaching notebook with papermill, or the pipeline directly.
+
+What a failure leaves behind:
+- bad input (data files, model name, settings that need the model or the data to check) fails in `preflight`,
+  before any run folder exists: exit 1, nothing written;
+- a failure after that (a notebook cell, training) keeps the run folder, marked `"status": "failed"` in
+  run.json, with the executed notebook up to the failing cell; a killed run stays `"running"` and continues
+  with `seqlab-spec run --resume RUN_DIR`;
+- every file is written atomically (the notebook too: papermill writes it as it goes, to a hidden name that
+  becomes notebook.ipynb when the execution ends, successfully or not), and no run folder is ever reused
+  except by --resume.
+"""
 
 from __future__ import annotations
 
+import contextlib
+import datetime
 import json
 import logging
+import os
+import socket
 import time
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
-from .errors import SeqlabError
+from .errors import DataError, ModelError, SeqlabError
 from .pipelines import for_method
-from .pipelines.common import summary_lines, write_resolved_spec
-from .rundir import RUN_FILES, create_run_dir, read_json
+from .pipelines.common import run_metadata, summary_lines, write_resolved_spec
+from .rundir import RUN_FILES, create_run_dir, read_json, update_json
 from .spec import Spec
 from .sweep import expand
 
@@ -22,6 +38,8 @@ NOTEBOOKS = {
     "oie-multitask": "02_oie_domain_transfer.ipynb",
 }
 EXIT_NOTEBOOK_FAILED = 3
+PARTIAL_NOTEBOOK = ".notebook.partial.ipynb"  # papermill's output while it runs
+log = logging.getLogger("seqlab_spec")
 
 
 class NotebookFailed(SeqlabError):
@@ -44,57 +62,277 @@ def notebook_for(spec: Spec, spec_dir: Path | None = None) -> Path:
     return p
 
 
+def _one_line(text: str) -> str:
+    return "; ".join(line.strip() for line in str(text).splitlines() if line.strip())
+
+
 def execute_notebook(spec: Spec, run_dir: Path, notebook: Path) -> None:
     """papermill: the resolved spec goes into the `parameters` cell; outputs stream to this terminal."""
     import papermill as pm
+    from nbclient.exceptions import DeadKernelError
 
     out = run_dir / RUN_FILES["notebook"]
+    partial = run_dir / PARTIAL_NOTEBOOK
     try:
         pm.execute_notebook(
             str(notebook),
-            str(out),
-            parameters={"spec": spec.model_dump(mode="json"), "run_dir": str(run_dir), "solutions": spec.run.solutions},
+            str(partial),
+            parameters={
+                "spec": spec.model_dump(mode="json"),
+                "run_dir": str(run_dir),
+                "solutions": spec.run.solutions,
+            },
             log_output=True,
             progress_bar=False,
             kernel_name="python3",
             cwd=str(notebook.parent),
         )
     except pm.PapermillExecutionError as e:
+        source = next((line.strip() for line in (e.source or "").splitlines() if line.strip()), "")
         raise NotebookFailed(
-            f"notebook cell {e.exec_count} failed: {e.ename}: {e.evalue} (executed notebook: {out})"
+            f"notebook cell In [{e.exec_count}] failed (`{source[:80]}`): {e.ename}: {_one_line(e.evalue)} "
+            f"(executed notebook with the error: {out})"
         ) from None
+    except DeadKernelError:
+        raise NotebookFailed(
+            f"the notebook's kernel died (killed, e.g. out of memory) while it ran {notebook.name}; the cells "
+            f"it finished are in {out}; `seqlab-spec run --resume {run_dir}` continues from the last checkpoint"
+        ) from None
+    finally:
+        if partial.exists():  # whole once papermill returns, whether the notebook succeeded or not
+            partial.replace(out)
 
 
-def run_one(spec: Spec, out_dir: Path | None, use_notebook: bool, spec_dir: Path | None = None) -> Path:
-    """One run folder; returns its path."""
-    run_dir = create_run_dir(out_dir or spec.run.out_dir, spec.name)
-    logging.getLogger("seqlab_spec").info("run folder: %s", run_dir)
+def _now() -> str:
+    return datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds")
+
+
+# ------------------------------------------------------------------------------------------- preflight
+
+
+def _data_key(spec: Spec) -> str:
+    d = spec.data.model_dump(mode="json", exclude={"few_shot"})
+    return json.dumps([d, spec.task.model_dump(mode="json")], sort_keys=True)
+
+
+@contextlib.contextmanager
+def _quiet(logger: logging.Logger) -> Iterator[None]:
+    """Mute a logger's warnings: the run reads the data again and warns then (once, where its output goes)."""
+    level = logger.level
+    logger.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
+
+
+def _check_data(spec: Spec) -> dict:
+    """Read every split as the run will (DataError with file:line on bad input); warn about missing splits."""
+    from .data.load import load_splits, load_target_splits
+
+    with _quiet(log):
+        splits = load_splits(spec)
+        target = load_target_splits(spec) if spec.data.target is not None else {}
+    if "train" not in splits:
+        raise DataError(
+            "data.train: not set, and every method trains: set data.train to the training file "
+            "(for format hf: a train entry in data.hf.splits)"
+        )
+    for split in spec.eval.splits:
+        if split not in splits:
+            log.warning(
+                "eval.splits: %s is listed but the data has no %s split, so it is not evaluated; "
+                "set data.%s or drop %s from eval.splits",
+                split,
+                split,
+                split,
+                split,
+            )
+    return {**splits, **{f"target_{k}": v for k, v in target.items()}}
+
+
+def _check_sizes(spec: Spec, splits: dict) -> None:
+    """Sizes asked for that the data cannot give (k-shot samples, demonstrations, target samples)."""
+    from .data.fewshot import sample_k_shot
+
+    train = splits["train"]
+    fs = spec.data.few_shot
+    if fs is not None:
+        samples = sample_k_shot(train, fs.k, n=fs.sample + 1, require_span=fs.require_span, seed=fs.seed)
+        train = samples[fs.sample]
+    m = spec.method
+    if m.name == "sift" and m.k >= len(train):
+        raise DataError(
+            f"method.k: {m.k} demonstrations per prompt, but the training split holds {len(train)} sentence(s) "
+            f"(after data.limit / data.few_shot) and a sentence is never its own demonstration; "
+            f"lower method.k to at most {max(len(train) - 1, 0)} or train on more sentences"
+        )
+    if m.name == "oie-multitask" and m.regime in ("few-shot", "joint"):
+        target = splits.get("target_train")
+        if target is None:
+            raise DataError(f"data.target.train: regime {m.regime} samples from it: set data.target.train")
+        if max(m.k) > len(target):
+            raise DataError(
+                f"method.k: {max(m.k)} target sentences asked for, but data.target.train holds {len(target)}; "
+                f"lower method.k"
+            )
+
+
+def _check_model(spec: Spec, configs: dict) -> None:
+    """The model resolves and its config loads (a hub id without network fails here); settings that need the
+    model's shape (an unmask pattern needs a layer per group) are checked against it."""
+    from .models.registry import from_pretrained, resolve
+
+    key = (spec.model.name, spec.model.revision)
+    if key not in configs:
+        from transformers import AutoConfig
+
+        resolved = resolve(spec.model.name)
+        configs[key] = from_pretrained(
+            AutoConfig.from_pretrained,
+            resolved,
+            revision=spec.model.revision,
+            trust_remote_code=spec.model.trust_remote_code,
+        )
+    config = configs[key]
+    m = spec.method
+    uses_pattern = m.name == "unmask" or (m.name == "oie-multitask" and m.base == "unmask")
+    pattern = getattr(m, "unmask", None) if uses_pattern else None
+    if isinstance(pattern, str) and pattern != "all":  # a list or `all` is a sweep: checked once expanded
+        from .models.unmask import layer_flags
+
+        n_layers = getattr(config, "num_hidden_layers", None)
+        if n_layers is not None:
+            try:
+                layer_flags(pattern, n_layers)
+            except ModelError as e:
+                raise ModelError(f"method.unmask: {e}") from None
+
+
+def preflight(specs: Sequence[Spec]) -> None:
+    """Check what only the data and the model can tell, for every run a spec asks for, before anything is
+    written: a DataError / ModelError here leaves no run folder behind."""
+    data: dict[str, dict] = {}
+    configs: dict = {}
+    for spec in specs:
+        key = _data_key(spec)
+        if key not in data:
+            data[key] = _check_data(spec)
+        _check_sizes(spec, data[key])
+        _check_model(spec, configs)
+        if spec.signal.name == "oie" and spec.signal.source == "spacy":
+            from .signals.oie import resolve_pipeline
+
+            resolve_pipeline(spec.signal.pipeline)
+
+
+# ------------------------------------------------------------------------------------------- the runner
+
+
+def _execute(spec: Spec, run_dir: Path, notebook: Path | None, **record) -> Path:
+    """Run the method into `run_dir` (through `notebook`, or the library when None), keeping run.json's
+    status true: running -> complete | failed (a killed process leaves it running)."""
+    record_path = run_dir / RUN_FILES["record"]
+    meta = run_metadata(spec, 0.0)
+    meta.pop("wall_seconds")
+    attempts = read_json(record_path).get("attempts", []) if record_path.exists() else []
+    attempts.append({"started": _now(), "pid": os.getpid(), **record})
+    update_json(
+        record_path,
+        name=spec.name,
+        status="running",
+        pid=os.getpid(),
+        host=socket.gethostname(),
+        notebook=notebook is not None,
+        versions={k: meta[k] for k in ("seqlab_spec", "torch", "transformers", "peft", "python")},
+        device=meta["device"],
+        spec_sha256=meta["spec_sha256"],
+        attempts=attempts,
+    )
     t0 = time.time()
-    write_resolved_spec(run_dir, spec)
-    if use_notebook:
-        execute_notebook(spec, run_dir, notebook_for(spec, spec_dir))
-    else:
-        for_method(spec.method.name).run(spec, run_dir)
-    metrics_path = run_dir / RUN_FILES["metrics"]
-    if not metrics_path.exists():
-        raise SeqlabError(f"the run finished without writing {metrics_path}")
+    try:
+        if notebook is not None:
+            execute_notebook(spec, run_dir, notebook)
+        else:
+            for_method(spec.method.name).run(spec, run_dir)
+        metrics_path = run_dir / RUN_FILES["metrics"]
+        if not metrics_path.exists():
+            raise SeqlabError(f"the run finished without writing {metrics_path}")
+    except BaseException as e:
+        status = "interrupted" if isinstance(e, KeyboardInterrupt) else "failed"
+        attempts[-1].update(ended=_now(), status=status, error=_one_line(f"{type(e).__name__}: {e}")[:2000])
+        update_json(record_path, status=status, attempts=attempts)
+        raise
+    attempts[-1].update(ended=_now(), status="complete", wall_seconds=round(time.time() - t0, 1))
+    update_json(record_path, status="complete", attempts=attempts)
     rows = [json.loads(line) for line in (run_dir / RUN_FILES["predictions"]).read_text().splitlines()]
     print(summary_lines(read_json(metrics_path), rows, spec.eval.show))
     print(f"run folder: {run_dir}  ({time.time() - t0:.0f} s)", flush=True)
     return run_dir
 
 
+def run_one(
+    spec: Spec, out_dir: Path | None, use_notebook: bool, spec_dir: Path | None = None, check: bool = True
+) -> Path:
+    """One fresh run folder; returns its path. `check=False`: the caller has run `preflight` already."""
+    if check:
+        preflight([spec])
+    notebook = notebook_for(spec, spec_dir) if use_notebook else None
+    run_dir = create_run_dir(out_dir or spec.run.out_dir, spec.name)
+    log.info("run folder: %s", run_dir)
+    write_resolved_spec(run_dir, spec)
+    return _execute(spec, run_dir, notebook)
+
+
 def run_spec(
     spec: Spec, out_dir: Path | None = None, use_notebook: bool = True, spec_dir: Path | None = None
 ) -> list[Path]:
-    """Every run the spec asks for (a sweep gives several), then a comparison report when there are several."""
-    runs = [run_one(s, out_dir, use_notebook, spec_dir) for s in expand(spec)]
+    """Every run the spec asks for (a sweep gives several), then a comparison report when there are several.
+    All runs are checked (`preflight`) before the first one starts."""
+    specs = expand(spec)
+    preflight(specs)
+    if use_notebook:
+        for s in specs:
+            notebook_for(s, spec_dir)
+    runs = [run_one(s, out_dir, use_notebook, spec_dir, check=False) for s in specs]
     if len(runs) > 1:
         from .report import write_sweep_report
 
         path = write_sweep_report(runs, Path(out_dir or spec.run.out_dir), spec.name)
         print(f"sweep report: {path}")
     return runs
+
+
+def resume_run(
+    run_dir: Path,
+    spec_path: str | Path | None = None,
+    overrides: Sequence[str] = (),
+    force: bool = False,
+    use_notebook: bool | None = None,
+) -> Path:
+    """Continue an interrupted run in its own folder, training from its last complete checkpoint.
+
+    The spec is the run's spec.yaml; SPEC / --set, when given, must equal it (`force` accepts changes).
+    `use_notebook` None: the way the run started (run.json), through its notebook or the library.
+    """
+    from .resume import check_resumable, clear_leftovers, resume_spec
+
+    run_dir = Path(run_dir)
+    record = check_resumable(run_dir, force)
+    if use_notebook is None:
+        use_notebook = bool(record.get("notebook", True))
+    spec, changes = resume_spec(run_dir, spec_path, overrides, force)
+    preflight([spec])
+    spec_dir = Path(spec_path).resolve().parent if spec_path is not None else None
+    notebook = notebook_for(spec, spec_dir) if use_notebook else None
+    removed = clear_leftovers(run_dir)
+    if removed:
+        log.info("removed what the interrupted run left half-written: %s", ", ".join(removed))
+    if changes:
+        write_resolved_spec(run_dir, spec)
+    print(f"resuming run folder: {run_dir}", flush=True)
+    extra = {"forced_changes": changes} if changes else {}
+    return _execute(spec, run_dir, notebook, resumed=True, **extra)
 
 
 def load_run(run_dir: Path) -> tuple[Spec, dict]:

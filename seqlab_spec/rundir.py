@@ -17,6 +17,7 @@ RUN_FILES = {
     "train_log": "train_log.jsonl",
     "curve": "learning_curve.png",
     "model": "model",
+    "record": "run.json",
 }
 
 
@@ -35,13 +36,31 @@ def create_run_dir(out_dir: str | Path, name: str) -> Path:
     raise FileExistsError(f"could not create a fresh run folder under {parent}")
 
 
+def _read_umask() -> int:
+    mask = os.umask(0o022)  # the only way to read it; done once, at import, before any writer thread exists
+    os.umask(mask)
+    return mask
+
+
+_UMASK = _read_umask()
+
+
+def readable(path: Path) -> None:
+    """Give a temporary file or folder the permissions a new one gets (mkstemp/mkdtemp make them private)."""
+    os.chmod(path, (0o777 if Path(path).is_dir() else 0o666) & ~_UMASK)
+
+
 def write_text(path: Path, text: str) -> None:
-    """Write through a temporary file in the same folder, then rename: never half a file."""
+    """Write through a temporary file in the same folder, then rename: never half a file, even if the process
+    is killed (the data is flushed to disk before the rename)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as f:
             f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+        readable(Path(tmp))
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -58,3 +77,11 @@ def write_jsonl(path: Path, rows: list[dict]) -> None:
 
 def read_json(path: Path) -> Any:
     return json.loads(Path(path).read_text(encoding="utf-8"))
+
+
+def update_json(path: Path, **fields: Any) -> dict:
+    """Merge `fields` into a JSON object file (created if missing), atomically; returns the new object."""
+    obj = read_json(path) if Path(path).exists() else {}
+    obj.update(fields)
+    write_json(path, obj)
+    return obj

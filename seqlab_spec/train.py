@@ -1,4 +1,5 @@
-"""Trainer wiring shared by every tagger: features, precision, length grouping, best-on-dev-F1, progress lines."""
+"""Trainer wiring shared by every tagger: features, precision, length grouping, best-on-dev-F1, progress
+lines, and checkpoints an interrupted run resumes from (`seqlab-spec run --resume`)."""
 
 from __future__ import annotations
 
@@ -25,6 +26,8 @@ from .data.types import Sentence
 from .evaluate import span_scores
 from .precision import resolve_precision
 from .spec import Spec
+
+CHECKPOINTS = "checkpoints"  # the run folder's sub-folder of Trainer checkpoints (removed after training)
 
 
 def tagging_features(sentences: list[Sentence], tokenizer, labels: LabelSet, max_length: int) -> list[dict]:
@@ -87,10 +90,19 @@ class ProgressLines(TrainerCallback):
         print("  ".join(parts), flush=True)
 
 
-def training_arguments(spec: Spec, out: Path, has_dev: bool, **extra) -> TrainingArguments:
+def training_arguments(
+    spec: Spec, out: Path, has_dev: bool, resumable: bool = False, **extra
+) -> TrainingArguments:
+    """The spec's optimisation settings as TrainingArguments.
+
+    `resumable`: checkpoint at every epoch end whatever the evaluation settings, with optimizer, scheduler and
+    RNG states, so `train_resumable` can continue exactly where an interrupted run stopped (`resume_callbacks`
+    adds `train.save_every_steps`). Otherwise a checkpoint (weights only) is written only to select the best.
+    """
     t = spec.train
     precision = resolve_precision(t.precision)
     evaluate = has_dev and t.eval_every == "epoch"
+    select = evaluate and t.select_best
     return TrainingArguments(
         output_dir=str(out),
         num_train_epochs=t.epochs,
@@ -108,16 +120,16 @@ def training_arguments(spec: Spec, out: Path, has_dev: bool, **extra) -> Trainin
         train_sampling_strategy="group_by_length" if t.group_by_length else "random",
         activation_checkpointing=t.gradient_checkpointing,
         eval_strategy="epoch" if evaluate else "no",
-        save_strategy="epoch" if evaluate and t.select_best else "no",
-        save_total_limit=1 if evaluate and t.select_best else None,
-        load_best_model_at_end=evaluate and t.select_best,
-        metric_for_best_model="f1",
-        greater_is_better=True,
+        save_strategy="epoch" if select or resumable else "no",
+        save_total_limit=1 if select or resumable else None,  # with select_best the Trainer also keeps the best
+        load_best_model_at_end=select,
+        metric_for_best_model="f1" if select else None,  # else the Trainer would still keep a "best" checkpoint
+        greater_is_better=True if select else None,
         logging_steps=t.logging_steps,
         report_to="none",
         disable_tqdm=True,
         dataloader_num_workers=0,
-        save_only_model=True,
+        save_only_model=not resumable,
         use_cpu=not torch.cuda.is_available(),
         **extra,
     )
@@ -133,10 +145,12 @@ def build_trainer(
     out: Path,
     collator=None,
     trainer_cls: type[Trainer] = Trainer,
+    resumable: bool = False,
 ) -> Trainer:
+    """The Trainer of a tagger; `resumable`: checkpoints for `train_resumable` (see `training_arguments`)."""
     from datasets import Dataset
 
-    args = training_arguments(spec, out, has_dev=bool(dev_features))
+    args = training_arguments(spec, out, has_dev=bool(dev_features), resumable=resumable)
     trainer = trainer_cls(
         model=model,
         args=args,
@@ -145,10 +159,69 @@ def build_trainer(
         data_collator=collator or DataCollatorForTokenClassification(tokenizer, pad_to_multiple_of=8),
         compute_metrics=metrics_from_logits(labels),
         preprocess_logits_for_metrics=_argmax_logits,
-        callbacks=[ProgressLines()],
+        callbacks=[ProgressLines(), *resume_callbacks(spec, resumable)],
     )
     trainer.remove_callback(PrinterCallback)  # ProgressLines prints the same, one readable line per log
     return trainer
+
+
+class EpochSeededOrder(TrainerCallback):
+    """Length-grouped batches drawn from a generator seeded by (data seed, epoch), not from the global RNG.
+
+    Why: the Trainer's LengthGroupedSampler shuffles with the global torch RNG at the start of each epoch. A
+    run resumed mid-epoch restores that RNG only after it has re-drawn the epoch's order, so its batches would
+    differ from the uninterrupted run's (measured: weights off by 4e-5 after a resume in epoch 2). Seeded per
+    epoch (as accelerate's seedable sampler does for random batches), the order of every epoch is a function of
+    the seed alone, and a resumed run skips exactly the batches it already trained on.
+    """
+
+    def __init__(self, seed: int) -> None:
+        self.seed = seed
+
+    def on_epoch_begin(self, args, state, control, train_dataloader=None, **kwargs):
+        from transformers.trainer_pt_utils import LengthGroupedSampler
+
+        batch_sampler = getattr(train_dataloader, "batch_sampler", None)
+        sampler = getattr(batch_sampler, "sampler", None)
+        if isinstance(sampler, LengthGroupedSampler):
+            epoch = int(state.epoch or 0)  # whole epochs done = the epoch about to start
+            # not seed + epoch: runs of seeds 42 and 43 would share orders one epoch apart
+            sampler.generator = torch.Generator().manual_seed(self.seed * 1_000_003 + epoch)
+
+
+class CheckpointEvery(TrainerCallback):
+    """Also checkpoint every `steps` optimizer steps (`train.save_every_steps`), on top of each epoch end."""
+
+    def __init__(self, steps: int) -> None:
+        self.steps = steps
+
+    def on_step_end(self, args, state, control, **kwargs):
+        if state.global_step % self.steps == 0:
+            control.should_save = True
+
+
+def resume_callbacks(spec: Spec, resumable: bool = True) -> list[TrainerCallback]:
+    """Callbacks a resumable training needs: the seeded batch order and, if asked, step checkpoints."""
+    out: list[TrainerCallback] = [EpochSeededOrder(spec.train.seed)]
+    if resumable and spec.train.save_every_steps:
+        out.append(CheckpointEvery(spec.train.save_every_steps))
+    return out
+
+
+def train_resumable(trainer: Trainer, out: Path) -> None:
+    """trainer.train(), continued from the last complete checkpoint in `out` when an interrupted run left one
+    (`seqlab-spec run --resume`); the checkpoints are removed once training has finished.
+
+    A fresh run folder has no checkpoints, so this only resumes inside a folder whose training was cut off.
+    """
+    from .resume import discard_checkpoints, drop_incomplete_checkpoints, last_checkpoint
+
+    drop_incomplete_checkpoints(out)  # a kill while one was written: the Trainer would write into it again
+    last = last_checkpoint(out)
+    if last is not None:
+        print(f"resuming training from {last} (step {last.name.rsplit('-', 1)[1]})", flush=True)
+    trainer.train(resume_from_checkpoint=str(last) if last is not None else None)
+    discard_checkpoints(out)
 
 
 def log_history(trainer: Trainer) -> list[dict]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
 import platform
 import shutil
 import tempfile
@@ -19,7 +20,7 @@ from ..data.schemes import from_bio, spans
 from ..data.types import Sentence
 from ..evaluate import span_scores
 from ..plots import learning_curve
-from ..rundir import RUN_FILES, write_json, write_jsonl, write_text
+from ..rundir import RUN_FILES, readable, write_json, write_jsonl, write_text
 from ..spec import Spec
 
 log = logging.getLogger("seqlab_spec")
@@ -93,11 +94,19 @@ def run_metadata(spec: Spec, wall_s: float) -> dict:
 
 
 def save_model_atomically(save: Callable[[Path], None], dest: Path) -> None:
-    """save(tmp) then rename: a crash never leaves half a model in the run folder."""
-    tmp = Path(tempfile.mkdtemp(prefix=".model.", dir=dest.parent))
+    """save(tmp) then rename: a crash never leaves half a model in the run folder. A model an earlier attempt
+    of a resumed run wrote is replaced (moved aside first, so `dest` is always one whole model)."""
+    tmp = Path(tempfile.mkdtemp(prefix=f".{dest.name}.", dir=dest.parent))
     try:
         save(tmp)
-        tmp.rename(dest)
+        readable(tmp)
+        if dest.exists():
+            old = dest.with_name(f".{dest.name}.replaced-{os.getpid()}")
+            dest.rename(old)
+            tmp.rename(dest)
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            tmp.rename(dest)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise

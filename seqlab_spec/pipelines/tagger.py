@@ -6,7 +6,6 @@ and `--no-notebook` give the same metrics.
 
 from __future__ import annotations
 
-import shutil
 import time
 from pathlib import Path
 
@@ -17,7 +16,7 @@ from ..precision import autocast_dtype, resolve_precision
 from ..predict import predict_tags
 from ..rundir import RUN_FILES
 from ..spec import Spec
-from ..train import build_trainer, log_history, set_seed, tagging_features
+from ..train import CHECKPOINTS, build_trainer, log_history, set_seed, tagging_features, train_resumable
 from .common import (
     Prepared,
     prediction_rows,
@@ -46,15 +45,18 @@ def build_model(spec: Spec, labels: LabelSet) -> tuple[torch.nn.Module, object]:
 
 
 def fit(spec: Spec, model: torch.nn.Module, tokenizer, data: Prepared, run_dir: Path):
-    """Train with the Trainer; the best dev-F1 checkpoint is loaded back at the end, then checkpoints removed."""
+    """Train with the Trainer; the best dev-F1 checkpoint is loaded back at the end, then checkpoints removed.
+
+    Checkpoints (run_dir/checkpoints, each epoch and every train.save_every_steps steps) let an interrupted
+    run continue where it stopped: in a folder that holds some, training resumes from the last complete one.
+    """
     set_seed(spec.train.seed)
     ml = spec.train.max_length
     train = tagging_features(data.splits["train"], tokenizer, data.labels, ml)
     dev = tagging_features(data.splits["dev"], tokenizer, data.labels, ml) if "dev" in data.splits else None
-    ckpt = run_dir / "checkpoints"
-    trainer = build_trainer(spec, model, tokenizer, train, dev, data.labels, ckpt)
-    trainer.train()
-    shutil.rmtree(ckpt, ignore_errors=True)
+    ckpt = Path(run_dir) / CHECKPOINTS
+    trainer = build_trainer(spec, model, tokenizer, train, dev, data.labels, ckpt, resumable=True)
+    train_resumable(trainer, ckpt)
     return trainer
 
 

@@ -35,3 +35,10 @@ class TrainSpec(Section):
     )
     select_best: bool = Field(True, description="Keep the checkpoint with the best dev F1.")
     logging_steps: int = Field(10, ge=1, description="Log the loss every N steps.")
+    save_every_steps: int | None = Field(
+        None,
+        ge=1,
+        description="Also checkpoint every N optimizer steps (a checkpoint is always written at each epoch end), "
+        "so `seqlab-spec run --resume RUN_DIR` after an interruption repeats at most N steps. Checkpoints live "
+        "in RUN_DIR/checkpoints and are removed when training ends; the results do not depend on this value.",
+    )
