@@ -21,6 +21,7 @@ first and are counted in `meta["overlaps_dropped"]` (and warned about once per f
 from __future__ import annotations
 
 import json
+import os
 import warnings
 from pathlib import Path
 from typing import Any, Literal
@@ -31,6 +32,32 @@ from .types import Sentence
 
 Label = Literal["event", "type"]
 EVENT = "EVENT"
+
+# What a missing file of these formats means, and the way on without it (appended to file-not-found errors);
+# the specs point at these sets through an environment variable.
+MISSING_HINTS = {
+    "ace": "ACE 2005 is licensed by the Linguistic Data Consortium (LDC2006T06) and cannot ship with "
+    "seqlab-spec: with a license, run the nlpcl-lab/ace2005-preprocessing scripts and set ACE05_DIR to "
+    "the folder holding their train.json, dev.json and test.json; without one, run "
+    "specs/oie_litbank_to_tempeval.yaml (LitBank -> TempEval-3, public data) instead",
+    "maven": "MAVEN is not bundled: download train.jsonl and valid.jsonl from the MAVEN-dataset release "
+    "(THU-KEG) and set MAVEN_DIR to their folder; or run specs/oie_litbank_to_tempeval.yaml "
+    "(LitBank -> TempEval-3, public data) instead",
+}
+DATA_DIR_VARS = {"ace": "ACE05_DIR", "maven": "MAVEN_DIR"}
+
+
+def missing_file_message(fmt: str, path: str | Path, key: str) -> str:
+    """File-not-found error of an event data file, with what to do for licensed/unbundled sets."""
+    var = DATA_DIR_VARS.get(fmt)
+    unset = f" ({var} is not set)" if var and not os.environ.get(var) else ""
+    hint = MISSING_HINTS.get(fmt)
+    return f"{path}: file not found{unset}; fix {key} in the spec" + (f". {hint}" if hint else "")
+
+
+def _require(path: str | Path, fmt: str, key: str | None) -> None:
+    if not Path(path).exists():
+        raise DataError(missing_file_message(fmt, path, key or "the path"))
 
 
 def _check_label(label: str) -> None:
@@ -119,6 +146,7 @@ def read_ace(
 ) -> list[Sentence]:
     """Processed ACE 2005 JSON -> one Sentence per item, triggers as BIO (`end` exclusive)."""
     _check_label(label)
+    _require(path, "ace", key)
     p, text = _read_text(path, encoding, key)
     sentences: list[Sentence] = []
     dropped_total = 0
@@ -162,6 +190,7 @@ def read_maven(
 ) -> list[Sentence]:
     """MAVEN JSONL (one document a line) -> one Sentence per content sentence, triggers as BIO."""
     _check_label(label)
+    _require(path, "maven", key)
     p, text = _read_text(path, encoding, key)
     sentences: list[Sentence] = []
     dropped_total = 0

@@ -16,6 +16,9 @@ The module is a plain `nn.Module` that the transformers Trainer can train: forwa
 `keys_to_ignore_at_inference` so Trainer.evaluate/predict hand compute_metrics the trigger logits alone.
 Trainer infers label names from the forward signature (`labels`, `rel_labels`): pass
 `TrainingArguments(label_names=["labels"])` to get the trigger labels alone in compute_metrics.
+
+Masked-LM on unlabeled target text (method.mlm): `OieTaggerWithMlm` wraps the tagger for training and adds a
+`MaskedLmHead` loss on a batch that `MlmMixCollator` carries along each task batch under `mlm_*` keys.
 """
 
 from __future__ import annotations
@@ -268,4 +271,103 @@ class OieCollator:
                 fill = [pads[k]] * (width - len(seq))
                 rows.append(fill + seq if left else seq + fill)
             batch[k] = torch.tensor(rows, dtype=torch.long)
+        return batch
+
+
+class MaskedLmHead(nn.Module):
+    """BERT-style masked-LM head (dense -> GELU -> LayerNorm -> vocabulary) whose output matrix is the
+    backbone's input embedding matrix, passed at call time: tied without a second reference to the same
+    tensor in the state dict (safetensors refuses shared tensors in a Trainer checkpoint)."""
+
+    def __init__(self, hidden_size: int, vocab_size: int, eps: float = 1e-12, std: float = 0.02):
+        super().__init__()
+        self.dense = nn.Linear(hidden_size, hidden_size)
+        self.norm = nn.LayerNorm(hidden_size, eps=eps)
+        self.bias = nn.Parameter(torch.zeros(vocab_size))
+        nn.init.normal_(self.dense.weight, std=std)
+        nn.init.zeros_(self.dense.bias)
+
+    def forward(self, states: torch.Tensor, embeddings: torch.Tensor) -> torch.Tensor:
+        """Vocabulary logits of `states` (any leading shape, hidden last)."""
+        h = self.norm(F.gelu(self.dense(states)))
+        return F.linear(h, embeddings.to(h.dtype), self.bias.to(h.dtype))
+
+
+class OieTaggerWithMlm(nn.Module):
+    """Training-time wrapper: the tagger's loss plus `mlm_weight` * masked-LM loss on a batch of unlabeled
+    (target-domain) text carried in the same batch as `mlm_input_ids` / `mlm_attention_mask` / `mlm_labels`.
+
+    The masked-LM loss is added only in training mode, and the vocabulary logits are computed only at the
+    masked positions (a 30k-word projection of every position would dominate the step on a CPU). Unwrap with
+    `.tagger` after training: nothing of the head is needed to tag.
+    """
+
+    def __init__(self, tagger: OieTagger, mlm_weight: float = 1.0):
+        super().__init__()
+        emb = tagger.backbone.get_input_embeddings()
+        cfg = tagger.backbone.config
+        self.tagger = tagger
+        self.mlm_weight = float(mlm_weight)
+        self.mlm_head = MaskedLmHead(
+            cfg.hidden_size,
+            emb.weight.shape[0],
+            eps=float(getattr(cfg, "layer_norm_eps", 1e-12)),
+            std=float(getattr(cfg, "initializer_range", 0.02)),
+        )
+
+    @property
+    def config(self) -> Any:
+        return self.tagger.config
+
+    def mlm_loss(
+        self, input_ids: torch.Tensor, attention_mask: torch.Tensor | None, labels: torch.Tensor
+    ) -> torch.Tensor:
+        """Mean cross-entropy over the masked positions (labels != -100)."""
+        states = self.tagger.backbone(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
+        keep = labels.to(states.device) != IGNORE
+        if not bool(keep.any()):
+            return states.sum() * 0.0
+        logits = self.mlm_head(states[keep], self.tagger.backbone.get_input_embeddings().weight)
+        return F.cross_entropy(logits.float(), labels.to(states.device)[keep])
+
+    def forward(
+        self,
+        input_ids: torch.Tensor | None = None,
+        attention_mask: torch.Tensor | None = None,
+        labels: torch.Tensor | None = None,
+        rel_tags: torch.Tensor | None = None,
+        rel_labels: torch.Tensor | None = None,
+        token_type_ids: torch.Tensor | None = None,
+        mlm_input_ids: torch.Tensor | None = None,
+        mlm_attention_mask: torch.Tensor | None = None,
+        mlm_labels: torch.Tensor | None = None,
+    ) -> OieTaggerOutput:
+        out = self.tagger(
+            input_ids=input_ids,
+            attention_mask=attention_mask,
+            labels=labels,
+            rel_tags=rel_tags,
+            rel_labels=rel_labels,
+            token_type_ids=token_type_ids,
+        )
+        if self.training and mlm_input_ids is not None and mlm_labels is not None and out.loss is not None:
+            mlm = self.mlm_loss(mlm_input_ids, mlm_attention_mask, mlm_labels)
+            out.loss = out.loss + self.mlm_weight * mlm
+        return out
+
+
+@dataclass
+class MlmMixCollator:
+    """The task collator's batch plus the next batch of `mlm_batches` (input_ids/attention_mask/labels from
+    DataCollatorForLanguageModeling) under `mlm_*` keys: one masked-LM batch rides along every task batch."""
+
+    base: Any
+    mlm_batches: Any  # an endless iterator of dicts
+
+    def __call__(self, features: list[dict[str, Any]]) -> dict[str, torch.Tensor]:
+        batch = self.base(features)
+        extra = next(self.mlm_batches)
+        batch["mlm_input_ids"] = extra["input_ids"]
+        batch["mlm_attention_mask"] = extra["attention_mask"]
+        batch["mlm_labels"] = extra["labels"]
         return batch
