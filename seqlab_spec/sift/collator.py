@@ -57,10 +57,19 @@ def build_train_examples(
 
 @dataclass
 class SiftCollator:
-    """Right-pads `input_ids` (pad id), `labels` (-100) and builds `attention_mask`."""
+    """Right-pads `input_ids` (pad id), `labels` (-100) and builds `attention_mask`.
+
+    `logits_where_loss`: also hand the model `logits_to_keep` (the positions whose next token carries loss
+    in some row of the batch) and `shift_labels` (those next tokens, -100 where a row has none), so the LM
+    head and the cross-entropy run only there. The loss is the same; under `src`/`mrc` most positions carry
+    none, and the head (vocabulary x hidden per position) and its softmax are a large share of a small
+    model's step. Needs a transformers causal LM (they take both keywords); a batch where every position
+    carries loss (`vanilla`) is left as is.
+    """
 
     pad_token_id: int
     pad_to_multiple_of: int | None = None
+    logits_where_loss: bool = False
 
     def __call__(self, features: Sequence[dict[str, Any]]) -> dict[str, torch.Tensor]:
         longest = max(len(f["input_ids"]) for f in features)
@@ -77,4 +86,16 @@ class SiftCollator:
             ids[row, :n] = torch.as_tensor(f["input_ids"])
             labels[row, :n] = torch.as_tensor(f["labels"])
             mask[row, :n] = 1
-        return {"input_ids": ids, "attention_mask": mask, "labels": labels}
+        batch = {"input_ids": ids, "attention_mask": mask, "labels": labels}
+        if self.logits_where_loss:
+            batch.update(_loss_positions_only(labels))
+        return batch
+
+
+def _loss_positions_only(labels: torch.Tensor) -> dict[str, torch.Tensor]:
+    """`logits_to_keep` and `shift_labels` for the positions p whose token p+1 carries loss in some row."""
+    shifted = labels[:, 1:]
+    keep = (shifted != IGNORE).any(dim=0).nonzero().squeeze(-1)
+    if len(keep) == shifted.shape[1]:
+        return {}
+    return {"logits_to_keep": keep, "shift_labels": shifted[:, keep].contiguous()}

@@ -58,7 +58,8 @@ def _generate(
     max_new_tokens: Sequence[int],
     batch_size: int,
     stop_strings: Sequence[str],
-) -> tuple[list[str], list[bool]]:
+) -> tuple[list[str], list[bool], list[int]]:
+    """Texts, whether each ended (eos or a stop string) within its bound, and the tokens each produced."""
     from transformers import GenerationConfig
 
     if tokenizer.pad_token_id is None or tokenizer.eos_token_id is None:
@@ -71,6 +72,7 @@ def _generate(
         raise ValueError("prompts mix the chat and the plain template; build them with one PromptConfig")
     texts = [""] * len(prompts)
     finished = [False] * len(prompts)
+    n_tokens = [0] * len(prompts)
     order = sorted(range(len(prompts)), key=lambda i: -len(prompts[i].generation_prompt))
     ends = {tokenizer.eos_token_id, tokenizer.pad_token_id}
     side, was_training = tokenizer.padding_side, model.training
@@ -100,10 +102,11 @@ def _generate(
                     text = text[: min(stops)]
                 texts[i] = text.strip()
                 finished[i] = cut is not None or bool(stops)
+                n_tokens[i] = len(ids) if cut is None else cut + 1
     finally:
         tokenizer.padding_side = side
         model.train(was_training)
-    return texts, finished
+    return texts, finished, n_tokens
 
 
 def generate(
@@ -121,12 +124,14 @@ def generate(
 
 @dataclass
 class Predictions:
-    """Per sentence: the generated text, the parsed spans, BIO tags; `counts` summed over sentences."""
+    """Per sentence: the generated text, the parsed spans, BIO tags, the tokens generated (end token
+    included); `counts` summed over sentences."""
 
     texts: list[str]
     spans: list[list[Span]]
     tags: list[list[str]]
     counts: dict[str, int] = field(default_factory=dict)
+    new_tokens: list[int] = field(default_factory=list)
 
 
 def predict_spans(
@@ -146,7 +151,7 @@ def predict_spans(
     if len(prompts) != len(queries):
         raise ValueError(f"{len(prompts)} prompts for {len(queries)} queries")
     bounds = [max_new_tokens_for(len(q.tokens), max_new_tokens) for q in queries]
-    texts, finished = _generate(model, tokenizer, prompts, bounds, batch_size, stop_strings_for(cfg))
+    texts, finished, n_tokens = _generate(model, tokenizer, prompts, bounds, batch_size, stop_strings_for(cfg))
     counts = dict.fromkeys(COUNT_KEYS, 0) | {"sentences": len(queries), "unfinished": finished.count(False)}
     spans, tags = [], []
     for text, query in zip(texts, queries, strict=True):
@@ -155,4 +160,4 @@ def predict_spans(
             counts[key] += value
         spans.append(result.spans)
         tags.append(spans_to_bio(result.spans, len(query.tokens)))
-    return Predictions(texts, spans, tags, counts)
+    return Predictions(texts, spans, tags, counts, n_tokens)

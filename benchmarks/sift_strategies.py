@@ -1,0 +1,240 @@
+"""SIFT loss strategies on SmolLM2-135M: span F1 of vanilla / src / mrc for k in {0, 1, 3}, training tokens/s
+per strategy (as a ratio to vanilla, measured alternately in one process) and generation tokens/s.
+
+Every F1 run trains the same LoRA (the CPU strategy spec's settings) on the same first --train CoNLL-2003
+sentences for the same --steps with the same seed; only the loss strategy and k change. At k = 0 a prompt
+has no demonstration, so mrc's mask equals src's: that run is not repeated (mrc reports src's figures).
+Test F1 is strict span micro F1 on the first --test sentences of test.txt, from greedy generation with
+demonstrations from the same training sentences.
+
+Throughput: one model, the same sentences in the same order for every arm, prompts with --throughput-k
+demonstrations; each arm runs --throughput-steps optimizer steps (bf16 autocast where the CPU has it, as
+the Trainer does) and arms alternate ABBA over --rounds. Arms: the three strategies as the pipeline trains
+them (the LM head only at positions whose next token carries loss), and src/mrc with logits at every
+position (`+all-logits`), which says what that saves. Tokens are non-pad prompt tokens.
+
+    .venv/bin/python benchmarks/sift_strategies.py --threads 1            # the full grid
+    .venv/bin/python benchmarks/sift_strategies.py --quick --threads 1    # k in {0, 1}, fewer steps
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import common  # noqa: E402
+
+SPEC = "sift_conll03_strategies_cpu.yaml"
+STRATEGIES = ("vanilla", "src", "mrc")
+
+
+def _args(argv: list[str] | None = None):
+    p = common.parser(__doc__.split("\n\n")[0])
+    p.add_argument("--quick", action="store_true", help="k in {0, 1}, --steps 20, --test 40, 1 throughput round pair")
+    p.add_argument("--train", type=int, default=500, help="training sentences (also the demonstration pool)")
+    p.add_argument("--test", type=int, default=100, help="test sentences scored")
+    p.add_argument("--steps", type=int, default=60, help="optimizer steps per F1 run")
+    p.add_argument("--batch", type=int, default=8)
+    p.add_argument("--ks", type=int, nargs="+", default=[0, 1, 3], help="demonstrations per prompt")
+    p.add_argument("--seed", type=int, default=42)
+    p.add_argument("--throughput-k", type=int, default=1)
+    p.add_argument("--throughput-steps", type=int, default=4)
+    args = p.parse_args(argv)
+    if args.quick:
+        args.ks, args.steps, args.test = [0, 1], 20, 40
+        args.rounds = args.rounds or 2
+    if args.tiny:
+        args.train, args.test, args.steps, args.batch, args.ks = 24, 6, 2, 4, [0, 1]
+        args.throughput_steps, args.rounds = 1, args.rounds or 2
+    args.rounds = args.rounds or 4
+    return args
+
+
+def _tiny_model_dir() -> Path:
+    """A 2-layer width-32 Llama with SmolLM2's tokenizer (it has the eos token sift needs)."""
+    import torch
+    from transformers import LlamaConfig, LlamaForCausalLM
+
+    from seqlab_spec.models.registry import load_tokenizer, resolve
+
+    tok = load_tokenizer(resolve("smollm2-135m"))
+    torch.manual_seed(0)
+    cfg = LlamaConfig(
+        vocab_size=len(tok),
+        hidden_size=32,
+        intermediate_size=64,
+        num_hidden_layers=2,
+        num_attention_heads=4,
+        num_key_value_heads=2,
+        head_dim=8,
+        max_position_embeddings=2048,
+        pad_token_id=tok.pad_token_id,
+        eos_token_id=tok.eos_token_id,
+        bos_token_id=tok.bos_token_id,
+        tie_word_embeddings=False,
+    )
+    path = Path(tempfile.mkdtemp(prefix="tiny-sift-llama-"))
+    LlamaForCausalLM(cfg).save_pretrained(path)
+    tok.save_pretrained(path)
+    return path
+
+
+def _spec(args, model_name: str | None, strategy: str, k: int):
+    from seqlab_spec.spec.load import load_spec
+
+    sets = [
+        *common.conll_limits(args.train, None, args.test),
+        f"train.max_steps={args.steps}",
+        f"train.batch_size={args.batch}",
+        f"train.seed={args.seed}",
+        f"loss.strategy={strategy}",
+        f"method.k={k}",
+        "eval.splits=[test]",
+        "run.save_model=false",
+        "train.logging_steps=5",
+    ]
+    if model_name:
+        sets.append(f"model.name={model_name}")
+    spec = load_spec(common.spec_path(SPEC), sets)
+    return spec.model_copy(update={"sweep": {}})
+
+
+def f1_run(args, model_name: str | None, strategy: str, k: int) -> dict[str, Any]:
+    """Train and score one (strategy, k) with the pipeline's own steps; train tokens counted by a hook."""
+    from seqlab_spec.pipelines import sift
+
+    spec = _spec(args, model_name, strategy, k)
+    data = sift.prepare_data(spec)
+    model, tok = sift.build_model(spec, data.labels)
+    counter = common.TokenCounter(model)
+    with tempfile.TemporaryDirectory() as tmp:
+        t0 = time.perf_counter()
+        trainer = sift.fit(spec, model, tok, data, Path(tmp))
+        train_s = time.perf_counter() - t0
+    counter.remove()
+    metrics, _ = sift.evaluate(spec, trainer.model, tok, data)
+    test = metrics["test"]
+    return {
+        "strategy": strategy,
+        "k": k,
+        "test_f1": test["micro"]["f1"],
+        "precision": test["micro"]["precision"],
+        "recall": test["micro"]["recall"],
+        "parser": test["parser"],
+        "train_seconds": round(train_s, 1),
+        "train_tokens": counter.real,
+        "train_tokens_per_s": round(counter.real / train_s, 1),
+        "generation": test["generation"],
+    }
+
+
+def throughput(args, model_name: str | None) -> dict[str, Any]:
+    """Alternating training steps per strategy on one model and the same sentences."""
+    import random
+
+    import torch
+
+    from seqlab_spec.pipelines import sift
+    from seqlab_spec.precision import autocast_dtype, resolve_precision
+    from seqlab_spec.sift.collator import SiftCollator
+
+    spec = _spec(args, model_name, "mrc", args.throughput_k)
+    data = sift.prepare_data(spec)
+    model, tok = sift.build_model(spec, data.labels)
+    model.train()
+    cfg = sift.prompt_config(spec, data.labels, tok)
+    n = args.throughput_steps * args.batch
+    order = random.Random(args.seed).sample(range(len(data.splits["train"])), n)
+    dtype = autocast_dtype(resolve_precision(spec.train.precision))
+    optim = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=1e-4)
+
+    def arm(strategy: str, where_loss: bool):
+        examples = sift.train_examples(spec, tok, data.splits["train"], cfg, strategy)
+        chosen = [examples[i] for i in order]
+        collate = SiftCollator(tok.pad_token_id, pad_to_multiple_of=8, logits_where_loss=where_loss)
+        batches = [collate(chosen[i : i + args.batch]) for i in range(0, n, args.batch)]
+        tokens = sum(int(b["attention_mask"].sum()) for b in batches)
+
+        def run() -> dict[str, float]:
+            t0 = time.perf_counter()
+            for batch in batches:
+                ctx = torch.autocast("cpu", dtype=dtype) if dtype is not None else contextlib.nullcontext()
+                with ctx:
+                    loss = model(**batch).loss
+                loss.backward()
+                optim.step()
+                optim.zero_grad(set_to_none=True)
+            seconds = time.perf_counter() - t0
+            return {"seconds": seconds, "tokens": float(tokens), "tokens_per_s": tokens / seconds}
+
+        return run
+
+    arms = {s: arm(s, True) for s in STRATEGIES}
+    arms |= {f"{s}+all-logits": arm(s, False) for s in ("src", "mrc")}
+    samples = common.alternate(arms, args.rounds)
+    out: dict[str, Any] = {"k": args.throughput_k, "steps_per_arm": args.throughput_steps, "batch": args.batch}
+    for name, rows in samples.items():
+        out[name] = {
+            "tokens_per_s": common.summary([r["tokens_per_s"] for r in rows]),
+            "ratio_to_vanilla": common.paired_ratio(samples, name, "vanilla", "tokens_per_s"),
+        }
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _args(argv)
+    common.setup_env(args)
+    t0 = time.time()
+    model_name = str(_tiny_model_dir()) if args.tiny else None
+    runs = []
+    for k in args.ks:
+        for strategy in STRATEGIES:
+            if k == 0 and strategy == "mrc":
+                same = next(r for r in runs if r["k"] == 0 and r["strategy"] == "src")
+                runs.append({**same, "strategy": "mrc", "same_as": "src (no demonstrations: equal masks)"})
+                continue
+            print(f"== F1 run: strategy {strategy}, k {k}", flush=True)
+            runs.append(f1_run(args, model_name, strategy, k))
+            print(f"   test F1 {runs[-1]['test_f1']:.4f}", flush=True)
+    print("== throughput (alternating)", flush=True)
+    speed = throughput(args, model_name)
+    results = {
+        "settings": {
+            "spec": SPEC,
+            "train_sentences": args.train,
+            "test_sentences": args.test,
+            "steps": args.steps,
+            "batch": args.batch,
+            "seed": args.seed,
+            "ks": args.ks,
+            "quick": args.quick,
+        },
+        "f1_runs": runs,
+        "f1_table": {f"{r['strategy']}@k={r['k']}": round(r["test_f1"], 4) for r in runs},
+        "generation_tokens_per_s": {f"{r['strategy']}@k={r['k']}": r["generation"]["tokens_per_s"] for r in runs},
+        "train_throughput": speed,
+        "wall_seconds": round(time.time() - t0, 1),
+    }
+    notes = [
+        "test F1: strict span micro F1; tiny CPU budgets, so differences between strategies are noisy",
+        "generation tokens/s: tokens generated up to each sentence's end (eos or bound) per second of generation",
+        "train tokens/s: non-pad prompt tokens per second; ratio_to_vanilla pairs arms measured next to each other",
+    ]
+    common.write_result("sift_strategies", args, results, notes)
+    for name, f1 in results["f1_table"].items():
+        print(f"  {name:16s} test F1 {f1:.4f}")
+    for name in [*STRATEGIES, "src+all-logits", "mrc+all-logits"]:
+        r = speed[name]
+        print(f"  {name:16s} train tokens/s {r['tokens_per_s']['median']:.1f}  x{r['ratio_to_vanilla']['median']:.3f}")
+    print(f"wall {results['wall_seconds']:.0f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
