@@ -1,0 +1,140 @@
+"""benchmarks/: the helpers' arithmetic, one script end to end with --tiny (JSON shape), the report generator,
+and gpu_paths' skip without CUDA."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import pytest
+from conftest import ROOT
+
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+import common  # noqa: E402
+import generate_report  # noqa: E402
+import inference  # noqa: E402
+
+
+def test_alternate_runs_rounds_in_abba_order_and_ratios_pair_adjacent_rounds() -> None:
+    calls: list[str] = []
+    seconds = {"a": iter([2.0, 4.0, 6.0]), "b": iter([1.0, 1.0, 2.0])}
+
+    def arm(name: str):
+        def run() -> dict[str, float]:
+            calls.append(name)
+            return {"seconds": next(seconds[name])}
+
+        return run
+
+    samples = common.alternate({"a": arm("a"), "b": arm("b")}, rounds=3)
+    assert calls == ["a", "b", "b", "a", "a", "b"]
+    ratio = common.paired_ratio(samples, "a", "b", "seconds")
+    assert ratio["values"] == [2.0, 4.0, 3.0] and ratio["median"] == 3.0 and ratio["n"] == 3
+
+
+def test_flops_per_token_is_6n_for_full_finetuning_and_4n_plus_2t_for_lora() -> None:
+    assert common.train_flops_per_token({"matmul": 100, "trainable": 130}) == 600  # head/embeddings trainable too
+    assert common.train_flops_per_token({"matmul": 100, "trainable": 3}) == 406
+
+
+def test_param_counts_separate_embedding_tables_and_token_counter_sees_training_forwards_only() -> None:
+    import torch
+
+    class Toy(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.emb = torch.nn.Embedding(10, 4)
+            self.lin = torch.nn.Linear(4, 3)
+            self.emb.weight.requires_grad_(False)
+
+        def forward(self, input_ids, attention_mask):
+            return self.lin(self.emb(input_ids))
+
+    model = Toy()
+    assert common.param_counts(model) == {"total": 55, "trainable": 15, "embedding": 40, "matmul": 15}
+    counter = common.TokenCounter(model)
+    mask = torch.tensor([[1, 1, 1, 0], [1, 1, 0, 0]])
+    model(input_ids=torch.zeros(2, 4, dtype=torch.long), attention_mask=mask)
+    model.eval()
+    model(input_ids=torch.zeros(2, 4, dtype=torch.long), attention_mask=mask)
+    counter.remove()
+    model.train()
+    model(input_ids=torch.zeros(2, 4, dtype=torch.long), attention_mask=mask)
+    assert (counter.real, counter.padded, counter.forwards) == (5, 8, 1)
+
+
+def test_pipeline_groups_map_back_to_word_tags_by_character_offsets() -> None:
+    words = ["EU", "rejects", "German", "call", "in", "AL-AIN"]
+    # ' '.join(words): EU 0-2, rejects 3-10, German 11-17, call 18-22, in 23-25, AL-AIN 26-32
+    groups = [
+        {"entity_group": "ORG", "start": 0, "end": 2},
+        {"entity_group": "MISC", "start": 11, "end": 17},
+        {"entity_group": "LOC", "start": 26, "end": 28},  # the pipeline took "AL" for a word of its own
+        {"entity_group": "PER", "start": 29, "end": 32},  # ... and "AIN" for another: ignored, word taken
+    ]
+    tags, inside = inference.groups_to_tags(words, groups)
+    assert tags == ["B-ORG", "O", "B-MISC", "O", "O", "B-LOC"]
+    assert inside == 2
+    assert inference.normalised(["I-PER", "I-PER", "O", "B-LOC", "I-ORG"]) == ["B-PER", "I-PER", "O", "B-LOC", "B-ORG"]
+
+
+def test_report_renders_known_and_unknown_results_with_their_provenance(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    out.mkdir()
+    summary = common.summary([2.0, 3.0, 4.0])
+    (out / "startup.json").write_text(
+        json.dumps(
+            {
+                "name": "startup",
+                "command": ".venv/bin/python benchmarks/startup.py --rounds 3",
+                "date": "2026-01-02T03:04:05+00:00",
+                "machine": {"cpu": "Xeon", "logical_cores": 2, "torch_threads": 1, "load_avg_1_5_15": [3.0, 2, 1]},
+                "versions": {"torch": "2.13.0"},
+                "results": {
+                    "command_timed": "seqlab-spec run x",
+                    "seconds_noisy": {"first_step_warm": summary},
+                    "ratios": {"first_step cold/warm": summary},
+                },
+            }
+        )
+    )
+    (out / "sift_strategies.json").write_text(json.dumps({"results": {"src": {"f1": 0.5}}, "command": "python s.py"}))
+    (out / "memory.tiny.json").write_text("{}")
+    report = tmp_path / "B.md"
+    assert generate_report.main(["--out-dir", str(out), "--output", str(report)]) == 0
+    text = report.read_text()
+    assert "## Start-up: first training step and validate" in text
+    assert "- Command: `.venv/bin/python benchmarks/startup.py --rounds 3`" in text
+    assert "| first_step cold/warm | 3.0 (2.0–4.0, n=3) |" in text
+    assert "## Sift strategies" in text and "| `src.f1` | 0.5 |" in text and "- Command: `python s.py`" in text
+    assert "Peak memory" not in text  # tiny results stay out
+    assert "## GPU paths\n\nNot measured yet" in text
+
+
+def test_inference_tiny_writes_the_expected_json(tmp_path: Path) -> None:
+    assert inference.main(["--tiny", "--out", str(tmp_path), "--pipeline-batch", "8"]) == 0
+    doc = json.loads((tmp_path / "inference.tiny.json").read_text())
+    assert doc["tiny"] is True and doc["name"] == "inference"
+    assert doc["command"].startswith(".venv/bin/python benchmarks/inference.py --tiny")
+    assert {"cpu", "logical_cores", "torch_threads", "load_avg_1_5_15"} <= doc["machine"].keys()
+    assert {"torch", "transformers", "seqlab_spec"} <= doc["versions"].keys()
+    r = doc["results"]
+    assert set(r["arms"]) >= {"seqlab_fp32", "pipeline_b8", "encode_only"}
+    assert r["sentences"] == 24 and all(v["sentences_per_s_noisy"]["n"] == 1 for v in r["arms"].values())
+    assert set(r["test_f1"]) >= {"seqlab_fp32", "pipeline_b8"}
+    main_arm = "seqlab" if "seqlab" in r["arms"] else "seqlab_fp32"
+    agree = r["agreement"][f"{main_arm} vs pipeline_b8"]
+    assert 0.0 <= agree["sentences_identical"] <= agree["words_identical"] <= 1.0
+
+
+def test_gpu_paths_skips_without_cuda(tmp_path: Path, capsys) -> None:
+    import gpu_paths
+    import torch
+
+    if torch.cuda.is_available():
+        pytest.skip("CUDA present: gpu_paths measures instead of skipping")
+    assert gpu_paths.main(["--out", str(tmp_path)]) == 0
+    assert capsys.readouterr().out.strip() == gpu_paths.SKIP_MESSAGE
+    assert list(tmp_path.iterdir()) == []
