@@ -19,6 +19,7 @@ import json
 import logging
 import os
 import socket
+import sys
 import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -82,7 +83,9 @@ def execute_notebook(spec: Spec, run_dir: Path, notebook: Path) -> None:
                 "run_dir": str(run_dir),
                 "solutions": spec.run.solutions,
             },
-            log_output=True,
+            # the kernel's own stdout/stderr (training progress lines) straight to this terminal
+            stdout_file=sys.stdout,
+            stderr_file=sys.stderr,
             progress_bar=False,
             kernel_name="python3",
             cwd=str(notebook.parent),

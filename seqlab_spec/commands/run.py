@@ -42,6 +42,19 @@ def add_parser(sub) -> None:
         help="continue the interrupted run in RUN_DIR from its last checkpoint",
     )
     p.add_argument(
+        "--launcher",
+        choices=["none", "torchrun"],
+        default="none",
+        help="torchrun: train data-parallel in --nproc processes (DDP; gloo on CPU, NCCL on GPUs); needs --no-notebook",
+    )
+    p.add_argument("--nproc", type=int, default=None, help="processes for --launcher torchrun (default: GPUs, or 2)")
+    p.add_argument(
+        "--accelerate-config",
+        type=Path,
+        default=None,
+        help="with --launcher torchrun: an `accelerate config` file (FSDP, DeepSpeed) to launch the workers with",
+    )
+    p.add_argument(
         "--force",
         action="store_true",
         help="with --resume: accept a spec that differs from the run's own (or a run that looks still alive)",
@@ -62,6 +75,14 @@ def run(args: argparse.Namespace) -> int:
         raise SeqlabError("--force only applies with --resume RUN_DIR")
     if args.spec is None:
         raise SeqlabError("give a SPEC to run (`seqlab-spec ls` lists the shipped ones), or --resume RUN_DIR")
+    if args.launcher == "torchrun":
+        from ..launch import default_nproc, launch
+
+        nproc = args.nproc if args.nproc is not None else default_nproc()
+        launch(args.spec, args.overrides, nproc, args.out, args.no_notebook, args.accelerate_config)
+        return 0
+    if args.nproc is not None or args.accelerate_config is not None:
+        raise SeqlabError("--nproc and --accelerate-config apply with --launcher torchrun")
     spec = load_spec(args.spec, args.overrides)
     run_spec(spec, args.out, use_notebook=not args.no_notebook, spec_dir=Path(args.spec).resolve().parent)
     return 0
