@@ -34,6 +34,11 @@ def grid(spec: Spec) -> dict[str, list[Any]]:
     fs = spec.data.few_shot
     if fs is not None and fs.n > 1 and "data.few_shot.sample" not in axes:
         axes["data.few_shot.sample"] = list(range(fs.n))
+    if m.name == "oie-multitask":  # method.k x method.n_samples: one run per (k, sample)
+        from .pipelines.oie import sweep_axes  # imports no torch/transformers/matplotlib
+
+        for key, values in sweep_axes(spec).items():
+            axes.setdefault(key, values)
     return axes
 
 

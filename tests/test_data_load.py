@@ -197,6 +197,7 @@ def fake_events(monkeypatch):
         return read
 
     mod.read_ace, mod.read_maven = reader("ace"), reader("maven")
+    mod.missing_file_message = lambda fmt, path, key: f"{path}: file not found; fix {key} in the spec"
     monkeypatch.setitem(sys.modules, "seqlab_spec.data.events", mod)
     return calls
 

@@ -31,9 +31,9 @@ def _read_file(fmt: str, path: str, columns: Any, encoding: str, key: str) -> li
     if fmt == "jsonl":
         return read_jsonl(p, encoding, key=key)
     if fmt in ("ace", "maven"):
-        if not p.exists():
-            raise DataError(f"{p}: file not found; fix {key} in the spec")
         events = importlib.import_module("seqlab_spec.data.events")
+        if not p.exists():  # licensed / unbundled sets: where to get them, what to run instead
+            raise DataError(events.missing_file_message(fmt, p, key))
         reader = events.read_ace if fmt == "ace" else events.read_maven
         return list(reader(p, encoding=encoding, key=key))
     raise DataError(f"data.format: {fmt!r} is not a file format this loader reads")
