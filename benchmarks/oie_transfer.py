@@ -41,9 +41,8 @@ def _args(argv: list[str] | None = None):
     p = common.parser(__doc__.split("\n\n")[0])
     p.add_argument("--quick", action="store_true", help="one seed, --train 1000, 1 epoch, k 10 and 50")
     p.add_argument("--directions", nargs="+", choices=list(DIRECTIONS), default=list(DIRECTIONS))
-    p.add_argument(
-        "--injections", nargs="+", choices=["none", "implicit", "explicit"], default=["none", "implicit", "explicit"]
-    )
+    injections = ["none", "implicit", "explicit"]
+    p.add_argument("--injections", nargs="+", choices=injections, default=injections)
     p.add_argument("--ks", type=int, nargs="+", default=None, help="few-shot sizes (default 10 50 100)")
     p.add_argument("--seeds", type=int, nargs="+", default=None, help="seeds (default 42 43 44)")
     p.add_argument("--train", type=int, default=None, help="source training sentences (default: all)")
@@ -97,7 +96,9 @@ def run_direction(args, name: str, tiny_model: Path | None, work: Path) -> dict[
     t0 = time.time()
     data = oie.prepare_data(spec)  # zero-shot layout; relation tags (cached) and overlaps of both domains
     prep_s = time.time() - t0
-    rows = oie_compare.transfer_curve(spec, data, work / name, injections=args.injections, ks=args.ks, seeds=args.seeds)
+    rows = oie_compare.transfer_curve(
+        spec, data, work / name, injections=args.injections, ks=args.ks, seeds=args.seeds
+    )
     zero = [r for r in rows if r["k"] == 0]
     return {
         "spec": str(common.spec_path(DIRECTIONS[name]).relative_to(common.ROOT)),

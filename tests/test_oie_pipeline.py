@@ -333,6 +333,7 @@ def test_each_injection_runs_end_to_end_and_predicts_with_the_saved_model(files,
     ]
 
 
+@pytest.mark.slow  # four tiny trainings (~10 s)
 def test_few_shot_run_and_the_comparison_curve_agree(files, tmp_path):
     from seqlab_spec.pipelines import oie_compare
 
@@ -610,7 +611,7 @@ def test_fit_resumes_at_the_latest_stage_with_a_checkpoint(files, tmp_path, monk
     spec = make_spec(files, signal="none", regime="few-shot", k=[2])
     oie.fit(spec, "model", None, data, tmp_path)
     assert calls == [("source", "checkpoints", True), ("target", "checkpoints-target", True)]
-    ckpt = folders[1] / "checkpoint-3"  # what a run killed during the target stage leaves (resume.is_complete)
+    ckpt = folders[1] / "checkpoint-3"  # what a run killed in the target stage leaves (resume.is_complete)
     ckpt.mkdir(parents=True)
     for name in ("optimizer.pt", "scheduler.pt", "rng_state.pth", "model.safetensors"):
         (ckpt / name).write_bytes(b"")
