@@ -23,7 +23,7 @@ RUN_FILES = {
 
 def create_run_dir(out_dir: str | Path, name: str) -> Path:
     """A new folder `<out_dir>/<name>-<UTC time>`, suffixed -2, -3... if taken: an old run is never touched."""
-    parent = Path(out_dir)
+    parent = Path(out_dir).absolute()  # absolute: the notebook kernel runs in notebooks/, not here
     parent.mkdir(parents=True, exist_ok=True)
     stem = f"{name}-{time.strftime('%Y%m%d-%H%M%S', time.gmtime())}"
     for n in range(1, 1000):

@@ -66,3 +66,12 @@ def test_a_run_never_overwrites_a_folder(tmp_path: Path) -> None:
     (a / "metrics.json").write_text("{}")
     b = create_run_dir(tmp_path, "x")
     assert a != b and (a / "metrics.json").read_text() == "{}"
+
+
+def test_run_folder_path_is_absolute_for_a_relative_out_dir(tmp_path: Path, monkeypatch) -> None:
+    """The notebook kernel runs in notebooks/: a relative run folder would land there."""
+    from seqlab_spec.rundir import create_run_dir
+
+    monkeypatch.chdir(tmp_path)
+    run = create_run_dir("runs", "x")
+    assert run.is_absolute() and run.parent == tmp_path / "runs"
