@@ -1,6 +1,7 @@
 """BENCHMARKS.md from benchmarks/out/*.json: every figure with the machine, versions, date and the command that
 produced it. Known results get their own tables; any other JSON there (other benchmarks' outputs) is rendered
-generically, so a new benchmark shows up without changes here. `--tiny` results (*.tiny.json) are left out.
+generically, so a new benchmark shows up without changes here (a `results.markdown` string, if present, is used as is).
+`--tiny` results (*.tiny.json) are left out.
 
     .venv/bin/python benchmarks/generate_report.py            # writes BENCHMARKS.md at the repository root
 """
@@ -43,7 +44,7 @@ def fmt(x: Any, digits: int = 3) -> str:
     if isinstance(x, float):
         if x != 0 and (abs(x) >= 1e5 or abs(x) < 1e-3):
             return f"{x:.{digits}g}"
-        return f"{x:.{digits}g}" if abs(x) < 1 else f"{x:,.{max(digits - 2, 1)}f}"
+        return f"{x:.{digits}g}" if abs(x) < 100 else f"{x:,.1f}"
     return str(x)
 
 
@@ -146,6 +147,9 @@ def render_train(r: dict[str, Any]) -> str:
             )
             + "\n"
         )
+        extra = {k: v for k, v in p["ratios"].items() if "/hf " not in k and not k.startswith("peak")}
+        if extra:
+            out.append("Other paired ratios: " + "; ".join(f"{k} {med(v)}" for k, v in extra.items()) + "\n")
     if r.get("flop_formula"):
         out.append(f"FLOP count: {r['flop_formula']}\n")
     return "\n".join(out)
@@ -274,9 +278,15 @@ def _flatten(x: Any, prefix: str = "") -> list[tuple[str, Any]]:
     return [(prefix, fmt(x) if not isinstance(x, str) else x[:160])]
 
 
+CONFIG_KEYS = {"args", "settings", "setting", "spec", "overrides", "command", "commands"}
+
+
 def render_generic(r: Any) -> str:
-    """Any other benchmark's JSON: its leaves as a key/value table (first 80)."""
-    rows = _flatten(r)
+    """Any other benchmark's JSON: its result values as a key/value table (first 80). Configuration (args,
+    settings...) is left out: the command above says how it ran."""
+    rows = [
+        (k, v) for k, v in _flatten(r) if v != "—" and not CONFIG_KEYS & {part.split("[")[0] for part in k.split(".")}
+    ]
     shown = rows[:80]
     more = f"\n({len(rows) - 80} more values in the JSON)\n" if len(rows) > 80 else ""
     return table(["key", "value"], [[f"`{k}`", str(v).replace("|", "\\|")] for k, v in shown]) + more
@@ -293,14 +303,67 @@ RENDERERS: dict[str, tuple[str, Callable[[dict[str, Any]], str]]] = {
 ORDER = list(RENDERERS)
 
 
+def _get(doc: dict[str, Any] | None, *path: str) -> Any:
+    x: Any = (doc or {}).get("results")
+    for key in path:
+        if not isinstance(x, dict) or key not in x:
+            return None
+        x = x[key]
+    return x
+
+
+def headline(docs: dict[str, dict[str, Any]]) -> str:
+    """The figures the targets are about, one row each (whatever results exist)."""
+    rows = []
+    for part in ("encoder", "decoder"):
+        ratio = _get(docs.get("train_throughput"), part, "ratios", "seqlab/hf tokens_per_s")
+        if ratio:
+            model = _get(docs.get("train_throughput"), part, "model")
+            rows.append([f"training tokens/s, {part} ({model}): seqlab-spec / usual HF recipe", med(ratio), ">= 1.0"])
+        mfu = _get(docs.get("train_throughput"), part, "arms", "seqlab", "mfu_vs_own_precision_peak")
+        if mfu:
+            rows.append(
+                [
+                    f"training MFU, {part}, seqlab-spec (of this CPU's matmul peak, same precision)",
+                    f"{mfu['median']:.1%}",
+                    "—",
+                ]
+            )
+    inf = docs.get("inference")
+    speed = _get(inf, "speedup")
+    if speed:
+        key = max((k for k in speed if k.startswith("seqlab/")), key=lambda k: int(k.rsplit("_b", 1)[1]))
+        rows.append([f"inference sentences/s: {key.replace('/', ' / ')}", med(speed[key]), ">= 2"])
+        agree = _get(inf, "agreement", key.replace("/", " vs "))
+        if agree:
+            rows.append(
+                ["inference: sentences labelled identically (same model)", f"{agree['sentences_identical']:.1%}", "—"]
+            )
+    st = _get(docs.get("startup"), "ratios")
+    if st:
+        rows.append(["start-up to first step: cold / warm weights cache", med(st["first_step cold/warm"]), "—"])
+        secs = _get(docs.get("startup"), "seconds_noisy", "validate_all_specs")
+        rows.append(["`seqlab-spec validate` on every shipped spec, seconds (noisy)", med(secs), "—"])
+    um = _get(docs.get("unmask_patterns"), "step_time")
+    if um:
+        base = docs["unmask_patterns"]["results"]["patterns"][0]
+        for p, v in um.get(f"ratio_to_{base}", {}).items():
+            rows.append([f"unmask step time {p} / {base}", med(v), "≈ 1"])
+    if not rows:
+        return ""
+    return "## Headline figures\n\n" + table(["figure", "median (range, rounds)", "target"], rows)
+
+
 def render(docs: dict[str, dict[str, Any]]) -> str:
-    parts = [INTRO]
+    parts = [INTRO, headline(docs)]
     names = sorted(docs, key=lambda n: (ORDER.index(n) if n in ORDER else len(ORDER), n))
     for name in names:
         doc = docs[name]
         title, fn = RENDERERS.get(name, (name.replace("_", " ").capitalize(), render_generic))
         parts.append(f"## {title}\n\n`benchmarks/out/{name}.json`\n\n{provenance(doc)}")
         body = doc.get("results", doc) if isinstance(doc, dict) else doc
+        if isinstance(body, dict) and isinstance(body.get("markdown"), str):  # a benchmark that renders itself
+            fn = lambda b: b["markdown"].rstrip() + "\n"  # noqa: E731
         try:
             parts.append(fn(body))
         except (KeyError, TypeError, ValueError, AttributeError) as e:  # a changed shape must not hide the rest

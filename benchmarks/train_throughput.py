@@ -48,7 +48,7 @@ def _args(argv: list[str] | None = None):
     p.add_argument("--encoder-batch", type=int, default=32)
     p.add_argument("--decoder-batch", type=int, default=16)
     p.add_argument(
-        "--ablations", action="store_true", help="also hf+bf16, hf+grouped and seqlab-pad1 (encoder and decoder)"
+        "--ablations", action="store_true", help="also hf+bf16, hf+grouped, seqlab-pad1 and seqlab+eager (attention)"
     )
     p.add_argument("--arms", nargs="+", default=None, help="only these arms (hf, the reference, always runs)")
     return common.parse(p, argv, __file__)
@@ -187,6 +187,8 @@ def seqlab_arm(spec, data, out: Path, pad_multiple: int | None = 8):
     from seqlab_spec.train import build_trainer, tagging_features
 
     name = "seqlab" if pad_multiple == 8 else "seqlab-pad1"
+    if spec.model.attn_implementation == "eager":
+        name += "+eager"
 
     def arm() -> dict[str, float]:
         model, tok = build_model(spec, data.labels)
@@ -228,6 +230,9 @@ def bench_model(
     arms["seqlab"] = seqlab_arm(spec, data, out)
     if ablations:
         arms["seqlab-pad1"] = seqlab_arm(spec, data, out, pad_multiple=None)
+    if ablations and spec.method.name == "unmask":  # the decoder tagger honours model.attn_implementation
+        eager = spec.model_copy(update={"model": spec.model.model_copy(update={"attn_implementation": "eager"})})
+        arms["seqlab+eager"] = seqlab_arm(eager, data, out)
     if only:
         arms = {k: v for k, v in arms.items() if k == "hf" or k in only}
     arms["peak_fp32"] = peak_arm("fp32", peak_n)
@@ -236,6 +241,7 @@ def bench_model(
     samples = common.alternate(arms, rounds)
     auto = resolve_precision("auto")
     precision = {"hf": "fp32", "hf+bf16": "bf16", "hf+grouped": "fp32", "seqlab": auto, "seqlab-pad1": auto}
+    precision["seqlab+eager"] = auto
     res: dict[str, Any] = {
         "model": spec.model.name,
         "peft": spec.model.peft.method,
@@ -284,6 +290,11 @@ def bench_model(
             res["ratios"][f"{arm}/hf tokens_per_s"] = common.paired_ratio(samples, arm, "hf", "tokens_per_s")
             res["ratios"][f"{arm}/hf sentences_per_s"] = common.summary(
                 [b["seconds"] / a["seconds"] for a, b in zip(samples[arm], samples["hf"], strict=True)]
+            )
+    for variant in ("seqlab-pad1", "seqlab+eager"):
+        if variant in samples and "seqlab" in samples:
+            res["ratios"][f"{variant}/seqlab tokens_per_s"] = common.paired_ratio(
+                samples, variant, "seqlab", "tokens_per_s"
             )
     res["ratios"]["peak bf16/fp32"] = common.paired_ratio(samples, "peak_bf16", "peak_fp32", "flops_per_s")
     return res

@@ -107,14 +107,21 @@ def test_report_renders_known_and_unknown_results_with_their_provenance(tmp_path
     text = report.read_text()
     assert "## Start-up: first training step and validate" in text
     assert "- Command: `.venv/bin/python benchmarks/startup.py --rounds 3`" in text
-    assert "| first_step cold/warm | 3.0 (2.0–4.0, n=3) |" in text
+    assert "| first_step cold/warm | 3 (2–4, n=3) |" in text
     assert "## Sift strategies" in text and "| `src.f1` | 0.5 |" in text and "- Command: `python s.py`" in text
     assert "Peak memory" not in text  # tiny results stay out
     assert "## GPU paths\n\nNot measured yet" in text
 
 
-def test_inference_tiny_writes_the_expected_json(tmp_path: Path) -> None:
-    assert inference.main(["--tiny", "--out", str(tmp_path), "--pipeline-batch", "8"]) == 0
+def test_inference_tiny_writes_the_expected_json(tmp_path: Path, monkeypatch) -> None:
+    import torch
+
+    monkeypatch.delenv("OMP_NUM_THREADS", raising=False)  # --threads sets it: restored after the test
+    before = torch.get_num_threads()
+    try:
+        assert inference.main(["--tiny", "--out", str(tmp_path), "--pipeline-batch", "8", "--threads", "1"]) == 0
+    finally:
+        torch.set_num_threads(before)
     doc = json.loads((tmp_path / "inference.tiny.json").read_text())
     assert doc["tiny"] is True and doc["name"] == "inference"
     assert doc["command"].startswith(".venv/bin/python benchmarks/inference.py --tiny")
