@@ -129,7 +129,9 @@ def summary_lines(metrics: dict, predictions: list[dict], show: int) -> str:
         if split in metrics:
             m = metrics[split]["micro"]
             lines.append(f"{split:5s} span F1 {m['f1']:.4f}  (P {m['precision']:.4f}  R {m['recall']:.4f})")
-    shown = [r for r in predictions if r["split"] == "test"][:show] or predictions[:show]
+    pool = [r for r in predictions if r["split"] == "test"] or predictions
+    # sentences with a predicted span first: they show what the model does
+    shown = sorted(pool, key=lambda r: all(p == "O" for p in r["pred"]))[:show]
     for r in shown:
         lines.append(
             "  " + " ".join(f"{t}/{p}" if p != "O" else t for t, p in zip(r["tokens"], r["pred"], strict=True))
