@@ -32,6 +32,21 @@ def _isolated_env(tmp_path_factory):
     yield
 
 
+@pytest.fixture(autouse=True)
+def _process_state_restored():
+    """Each test leaves the process as it found it: environment variables (a leaked OMP_NUM_THREADS=1 gives
+    every later subprocess one thread, hence other float sums than this process) and torch's thread count."""
+    import torch
+
+    env, threads = dict(os.environ), torch.get_num_threads()
+    yield
+    if os.environ != env:
+        os.environ.clear()
+        os.environ.update(env)
+    if torch.get_num_threads() != threads:
+        torch.set_num_threads(threads)
+
+
 @pytest.fixture(scope="session")
 def tiny_run(tmp_path_factory) -> Path:
     """One quickstart run through the library (--no-notebook path) with tiny settings."""

@@ -113,15 +113,9 @@ def test_report_renders_known_and_unknown_results_with_their_provenance(tmp_path
     assert "## GPU paths\n\nNot measured yet" in text
 
 
-def test_inference_tiny_writes_the_expected_json(tmp_path: Path, monkeypatch) -> None:
-    import torch
-
-    monkeypatch.delenv("OMP_NUM_THREADS", raising=False)  # --threads sets it: restored after the test
-    before = torch.get_num_threads()
-    try:
-        assert inference.main(["--tiny", "--out", str(tmp_path), "--pipeline-batch", "8", "--threads", "1"]) == 0
-    finally:
-        torch.set_num_threads(before)
+def test_inference_tiny_writes_the_expected_json(tmp_path: Path) -> None:
+    # --threads sets OMP_NUM_THREADS and torch's threads: conftest restores both after the test
+    assert inference.main(["--tiny", "--out", str(tmp_path), "--pipeline-batch", "8", "--threads", "1"]) == 0
     doc = json.loads((tmp_path / "inference.tiny.json").read_text())
     assert doc["tiny"] is True and doc["name"] == "inference"
     assert doc["command"].startswith(".venv/bin/python benchmarks/inference.py --tiny")

@@ -230,6 +230,30 @@ def test_data_paths_resolve_against_the_spec_folder(tmp_path: Path) -> None:
     assert spec.run.out_dir == "out"
 
 
+def test_a_local_model_folder_resolves_against_the_spec_folder(tmp_path: Path) -> None:
+    """`models/tagger` next to the spec is that folder wherever the CLI runs; aliases and hub ids stay."""
+    folder = tmp_path / "specs"
+    (folder / "models" / "tagger").mkdir(parents=True)
+    (folder / "x.yaml").write_text("name: x\nmodel: {name: models/tagger}\n")
+    assert load_spec(folder / "x.yaml").model.name == str(folder / "models" / "tagger")
+    (folder / "y.yaml").write_text("name: y\nmodel: {name: ./not-yet-trained}\n")
+    assert load_spec(folder / "y.yaml").model.name == str(folder / "not-yet-trained")
+    (folder / "z.yaml").write_text("name: z\nmodel: {name: google-bert/bert-base-cased}\n")
+    assert load_spec(folder / "z.yaml").model.name == "google-bert/bert-base-cased"
+    assert load_spec(folder / "z.yaml", ["model.name=minilm-l6"]).model.name == "minilm-l6"
+
+
+def test_a_missing_local_model_folder_is_not_taken_for_a_hub_id(tmp_path: Path) -> None:
+    from seqlab_spec.errors import ModelError
+    from seqlab_spec.models.registry import resolve
+
+    with pytest.raises(ModelError) as err:
+        resolve(str(tmp_path / "gone"))
+    assert str(err.value) == (
+        f"model.name: no model folder at {tmp_path / 'gone'}; point it at a folder saved by save_pretrained"
+    )
+
+
 def test_env_and_override_paths_resolve_against_the_working_dir(tmp_path: Path, monkeypatch) -> None:
     monkeypatch.chdir(tmp_path)
     text = "name: x\ndata: {train: '${D}/train.txt', dev: '${E:-rel}/dev.txt'}\n"

@@ -89,6 +89,8 @@ def resolve(name: str) -> ResolvedModel:
         if not (path / "config.json").exists():
             raise ModelError(f"model.name: {name!r} is a folder without config.json; point it at a saved model")
         return ResolvedModel(name, str(path), None, True)
+    if path.is_absolute() or name.startswith((".", "~")):  # a path, never a hub id (owner/name)
+        raise ModelError(f"model.name: no model folder at {name}; point it at a folder saved by save_pretrained")
     if "/" not in name:
         close = difflib.get_close_matches(name, ALIASES, n=1, cutoff=0.4)
         hint = f"did you mean {close[0]!r}? " if close else ""

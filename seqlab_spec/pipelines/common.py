@@ -76,6 +76,8 @@ def warn_truncated(split: str, n_words: int, n_sents: int, max_length: int) -> N
 
 
 def run_metadata(spec: Spec, wall_s: float) -> dict:
+    """What a run ran with. The thread count belongs here: on one CPU a spec and seed repeat bit for bit only
+    with the same number of torch threads (reductions split differently)."""
     import peft
     import torch
     import transformers
@@ -88,6 +90,7 @@ def run_metadata(spec: Spec, wall_s: float) -> dict:
         "peft": peft.__version__,
         "python": platform.python_version(),
         "device": "cuda" if torch.cuda.is_available() else "cpu",
+        "torch_threads": torch.get_num_threads(),
         "spec_sha256": hashlib.sha256(text.encode()).hexdigest(),
         "wall_seconds": round(wall_s, 1),
     }

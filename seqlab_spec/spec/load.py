@@ -28,6 +28,7 @@ from ruamel.yaml.error import MarkedYAMLError, YAMLError
 from ruamel.yaml.scalarbool import ScalarBoolean
 
 from ..errors import SpecError
+from ..models.aliases import ALIASES
 from .overrides import grid_size, parse_override, set_path, split_path, sweep_grid
 from .root import Spec
 
@@ -406,7 +407,8 @@ def _apply_overrides(data: dict[str, Any], overrides: Sequence[str], state: _Sta
 
 
 def _resolve_paths(data: dict[str, Any], locator: _Locator, base: Path, state: _State) -> None:
-    """Relative data paths: against the spec's folder when written in the file, else the working dir."""
+    """Relative data paths and model folders: against the spec's folder when written in the file, else the
+    working dir."""
     for loc in PATH_FIELDS:
         parent = _get(data, loc[:-1])
         if not isinstance(parent, dict) or not isinstance(parent.get(loc[-1]), str):
@@ -417,6 +419,11 @@ def _resolve_paths(data: dict[str, Any], locator: _Locator, base: Path, state: _
             parent[loc[-1]] = resolve_data_path(parent[loc[-1]], anchor)
         except ValueError as exc:
             state.rows.append(locator.row(loc, str(exc)))
+    model = data.get("model")
+    if isinstance(model, dict) and isinstance(model.get("name"), str):
+        doc, _ = locator.doc_for(("model", "name"))
+        anchor = base if doc.is_file and ("model", "name") not in state.env_paths else Path.cwd()
+        model["name"] = resolve_model_name(model["name"], anchor)
 
 
 def resolve_data_path(value: str, base: Path) -> str:
@@ -431,6 +438,19 @@ def resolve_data_path(value: str, base: Path) -> str:
         return str(PACKAGE_DIR / "datasets" / rest)
     p = Path(value).expanduser()
     return os.path.normpath(p if p.is_absolute() else base / p)
+
+
+def resolve_model_name(value: str, base: Path) -> str:
+    """A local model folder written relative to the spec resolves like a data path; aliases and hub ids
+    (owner/name, which exist on no disk) stay as written."""
+    if value in ALIASES or not value:
+        return value
+    p = Path(value).expanduser()
+    if p.is_absolute():
+        return str(p)
+    explicit = value in (".", "..") or value.startswith(("./", "../", ".\\", "..\\"))
+    candidate = base / p
+    return os.path.normpath(candidate) if explicit or candidate.exists() else value
 
 
 def _get(data: Any, loc: Loc) -> Any:
