@@ -17,7 +17,6 @@ import platform
 import shlex
 import statistics
 import sys
-import tempfile
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -286,59 +285,6 @@ def conll_limits(n_train: int, n_dev: int | None = None, n_test: int | None = No
     if n_test:
         out.append(f"data.limit.test={n_test}")
     return out
-
-
-def tiny_encoder_dir(parent: Path | None = None) -> Path:
-    """A 2-layer, width-32 BERT with MiniLM's real tokenizer, saved like any local model (no dropout)."""
-    from transformers import AutoTokenizer, BertConfig, BertModel
-
-    from seqlab_spec.models.registry import resolve
-
-    tok = AutoTokenizer.from_pretrained(resolve("minilm-l6").path)
-    import torch
-
-    torch.manual_seed(0)
-    cfg = BertConfig(
-        vocab_size=len(tok),
-        hidden_size=32,
-        num_hidden_layers=2,
-        num_attention_heads=2,
-        intermediate_size=64,
-        max_position_embeddings=128,
-        hidden_dropout_prob=0.0,
-        attention_probs_dropout_prob=0.0,
-    )
-    path = Path(tempfile.mkdtemp(prefix="tiny-bert-", dir=parent))
-    BertModel(cfg).save_pretrained(path)  # no head: each user adds its own label set's
-    tok.save_pretrained(path)
-    return path
-
-
-def tiny_decoder_dir(parent: Path | None = None) -> Path:
-    """A 4-layer, width-32 Llama with MiniLM's tokenizer (any fast tokenizer works for the tagger)."""
-    import torch
-    from transformers import AutoTokenizer, LlamaConfig, LlamaForCausalLM
-
-    from seqlab_spec.models.registry import resolve
-
-    tok = AutoTokenizer.from_pretrained(resolve("minilm-l6").path)
-    torch.manual_seed(0)
-    cfg = LlamaConfig(
-        vocab_size=len(tok),
-        hidden_size=32,
-        intermediate_size=64,
-        num_hidden_layers=4,
-        num_attention_heads=4,
-        num_key_value_heads=2,
-        head_dim=8,
-        max_position_embeddings=128,
-        pad_token_id=tok.pad_token_id,
-        tie_word_embeddings=False,
-    )
-    path = Path(tempfile.mkdtemp(prefix="tiny-llama-", dir=parent))
-    LlamaForCausalLM(cfg).save_pretrained(path)
-    tok.save_pretrained(path)
-    return path
 
 
 def spec_path(name: str) -> Path:

@@ -28,6 +28,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import common  # noqa: E402
 
+from seqlab_spec.models.tiny import save_tiny_encoder  # noqa: E402
+
 
 def _args(argv: list[str] | None = None):
     p = common.parser(__doc__.split("\n\n")[0])
@@ -144,7 +146,7 @@ def main(argv: list[str] | None = None) -> int:
         "train.logging_steps=1000",
     ]
     if args.tiny:
-        sets.append(f"model.name={common.tiny_encoder_dir(tmp)}")
+        sets.append(f"model.name={save_tiny_encoder(tmp / 'tiny-bert')}")
     spec = load_spec(common.spec_path("encoder_conll03_cpu.yaml"), sets)
     print(f"fine-tuning {spec.model.name} on {n_train} sentences", flush=True)
     model_dir = finetune(spec, tmp)

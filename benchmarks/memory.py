@@ -22,6 +22,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import common  # noqa: E402
 
+from seqlab_spec.models.tiny import save_tiny_encoder  # noqa: E402
+
 
 def _args(argv: list[str] | None = None):
     p = common.parser(__doc__.split("\n\n")[0])
@@ -68,7 +70,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.tiny:
         files = [common.spec_path("quickstart.yaml")]
         sets += [
-            f"model.name={common.tiny_encoder_dir(tmp)}",
+            f"model.name={save_tiny_encoder(tmp / 'tiny-bert')}",
             "data.limit.train=16",
             "data.limit.dev=8",
             "data.limit.test=8",

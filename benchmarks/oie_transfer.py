@@ -31,6 +31,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import common  # noqa: E402
 
+from seqlab_spec.models.tiny import save_tiny_encoder  # noqa: E402
+
 DIRECTIONS = {
     "litbank_to_tempeval": "oie_litbank_to_tempeval.yaml",
     "tempeval_to_litbank": "oie_tempeval_to_litbank.yaml",
@@ -132,7 +134,7 @@ def main(argv: list[str] | None = None) -> int:
     results: dict[str, Any] = {"args": {k: v for k, v in vars(args).items() if k != "out"}}
     with tempfile.TemporaryDirectory(prefix="oie-transfer-") as tmp:
         work = Path(tmp)
-        tiny = common.tiny_encoder_dir(work) if args.tiny else None
+        tiny = save_tiny_encoder(work / "tiny-bert") if args.tiny else None
         for direction in args.directions:
             print(f"== {direction}", flush=True)
             results[direction] = run_direction(args, direction, tiny, work)

@@ -30,6 +30,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import common  # noqa: E402
 
+from seqlab_spec.models.tiny import save_tiny_decoder  # noqa: E402
+
 SPEC = "sift_conll03_strategies_cpu.yaml"
 STRATEGIES = ("vanilla", "src", "mrc")
 
@@ -56,33 +58,10 @@ def _args(argv: list[str] | None = None):
     return args
 
 
-def _tiny_model_dir() -> Path:
-    """A 2-layer width-32 Llama with SmolLM2's tokenizer (it has the eos token sift needs)."""
-    import torch
-    from transformers import LlamaConfig, LlamaForCausalLM
-
-    from seqlab_spec.models.registry import load_tokenizer, resolve
-
-    tok = load_tokenizer(resolve("smollm2-135m"))
-    torch.manual_seed(0)
-    cfg = LlamaConfig(
-        vocab_size=len(tok),
-        hidden_size=32,
-        intermediate_size=64,
-        num_hidden_layers=2,
-        num_attention_heads=4,
-        num_key_value_heads=2,
-        head_dim=8,
-        max_position_embeddings=2048,
-        pad_token_id=tok.pad_token_id,
-        eos_token_id=tok.eos_token_id,
-        bos_token_id=tok.bos_token_id,
-        tie_word_embeddings=False,
-    )
-    path = Path(tempfile.mkdtemp(prefix="tiny-sift-llama-"))
-    LlamaForCausalLM(cfg).save_pretrained(path)
-    tok.save_pretrained(path)
-    return path
+def _tiny_model() -> Path:
+    """SmolLM2's tokenizer: it has the end-of-sequence token sift needs."""
+    dest = Path(tempfile.mkdtemp(prefix="tiny-sift-llama-"))
+    return save_tiny_decoder(dest, tokenizer="smollm2-135m", layers=2, max_positions=2048)
 
 
 def _spec(args, model_name: str | None, strategy: str, k: int):
@@ -191,7 +170,7 @@ def main(argv: list[str] | None = None) -> int:
     args = _args(argv)
     common.setup_env(args)
     t0 = time.time()
-    model_name = str(_tiny_model_dir()) if args.tiny else None
+    model_name = str(_tiny_model()) if args.tiny else None
     runs = []
     for k in args.ks:
         for strategy in STRATEGIES:

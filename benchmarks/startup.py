@@ -22,6 +22,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import common  # noqa: E402
 
+from seqlab_spec.models.tiny import save_tiny_decoder  # noqa: E402
+
 CLI = [sys.executable, "-m", "seqlab_spec.cli"]
 
 
@@ -76,7 +78,7 @@ def main(argv: list[str] | None = None) -> int:
     args = _args(argv)
     common.setup_env(args)
     tmp = Path(tempfile.mkdtemp(prefix="bench-startup-"))
-    model = str(common.tiny_decoder_dir(tmp)) if args.tiny else args.model
+    model = str(save_tiny_decoder(tmp / "tiny-llama")) if args.tiny else args.model
     rounds = args.rounds or (1 if args.tiny else 3)
     env = dict(os.environ)
     warm_cache = tmp / "warm-cache"

@@ -31,6 +31,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import common  # noqa: E402
 
+from seqlab_spec.models.tiny import save_tiny_decoder, save_tiny_encoder  # noqa: E402
+
 FLOP_FORMULA = (
     "FLOPs = tokens x (4 x N + 2 x T), N = parameters in matmuls (embedding tables excluded), T = trainable "
     "ones (T = N for full fine-tuning: the usual 6N; LoRA: frozen weights need no weight gradient); attention "
@@ -345,7 +347,7 @@ def main(argv: list[str] | None = None) -> int:
         n = 24 if args.tiny else args.encoder_train
         sets = [*common_sets, f"data.limit.train={n}", f"train.batch_size={8 if args.tiny else args.encoder_batch}"]
         if args.tiny:
-            sets.append(f"model.name={common.tiny_encoder_dir(tmp)}")
+            sets.append(f"model.name={save_tiny_encoder(tmp / 'tiny-bert')}")
         spec = load_spec(common.spec_path("encoder_conll03_cpu.yaml"), sets)
         new = bench_model("encoder", spec, rounds, args.ablations or bool(args.arms), peak_n, args.arms)
         results["encoder"] = _merge(earlier.get("encoder"), new, args, results["commands"], "encoder")
@@ -359,7 +361,7 @@ def main(argv: list[str] | None = None) -> int:
             "method.unmask=0000",
         ]
         if args.tiny:
-            sets += [f"model.name={common.tiny_decoder_dir(tmp)}", "model.peft.r=4"]
+            sets += [f"model.name={save_tiny_decoder(tmp / 'tiny-llama')}", "model.peft.r=4"]
         spec = load_spec(common.spec_path("unmask_conll03_cpu.yaml"), sets)
         new = bench_model("decoder", spec, rounds, args.ablations or bool(args.arms), peak_n, args.arms)
         results["decoder"] = _merge(earlier.get("decoder"), new, args, results["commands"], "decoder")

@@ -24,6 +24,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import common  # noqa: E402
 
+from seqlab_spec.models.tiny import save_tiny_decoder, save_tiny_encoder  # noqa: E402
+
 
 def _args(argv: list[str] | None = None):
     p = common.parser(__doc__.split("\n\n")[0])
@@ -153,8 +155,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.tiny:
         args.train, args.dev, args.test = 32, 8, 8
     tmp = Path(tempfile.mkdtemp(prefix="bench-unmask-"))
-    dec_dir = common.tiny_decoder_dir(tmp) if args.tiny else None
-    enc_dir = common.tiny_encoder_dir(tmp) if args.tiny else None
+    dec_dir = save_tiny_decoder(tmp / "tiny-llama") if args.tiny else None
+    enc_dir = save_tiny_encoder(tmp / "tiny-bert") if args.tiny else None
     rounds = args.rounds or (2 if args.tiny else 4)
     base_spec_path = common.spec_path("unmask_conll03_cpu.yaml")
     sets = decoder_overrides(args, dec_dir)

@@ -108,28 +108,10 @@ def test_a_worker_that_did_not_get_the_processes_asked_for_stops_before_training
 
 @pytest.fixture(scope="module")
 def tiny_bert(tmp_path_factory) -> Path:
-    """A 2-layer BERT without dropout (MiniLM's tokenizer): the two runs differ only by how batches are split."""
-    import torch
-    from transformers import AutoTokenizer, BertConfig, BertModel
+    """A BERT without dropout: the two runs differ only by how batches are split."""
+    from seqlab_spec.models.tiny import save_tiny_encoder
 
-    from seqlab_spec.models.registry import resolve
-
-    tok = AutoTokenizer.from_pretrained(resolve("minilm-l6").path)
-    torch.manual_seed(0)
-    cfg = BertConfig(
-        vocab_size=len(tok),
-        hidden_size=32,
-        num_hidden_layers=2,
-        num_attention_heads=2,
-        intermediate_size=64,
-        max_position_embeddings=128,
-        hidden_dropout_prob=0.0,
-        attention_probs_dropout_prob=0.0,
-    )
-    path = tmp_path_factory.mktemp("tiny-bert")
-    BertModel(cfg).save_pretrained(path)
-    tok.save_pretrained(path)
-    return path
+    return save_tiny_encoder(tmp_path_factory.mktemp("tiny-bert"))
 
 
 def _weights(run: Path) -> dict:

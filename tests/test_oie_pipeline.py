@@ -435,26 +435,10 @@ def test_mlm_run_trains_on_the_sum_of_both_losses(files, tmp_path):
 
 @pytest.fixture(scope="module")
 def tiny_decoder(tmp_path_factory) -> Path:
-    """A 4-layer random Llama saved with MiniLM's (fast) tokenizer: a local causal LM, no hub."""
-    from transformers import AutoTokenizer, LlamaConfig, LlamaForCausalLM
+    """A random Llama saved with MiniLM's (fast) tokenizer: a local causal LM, no hub."""
+    from seqlab_spec.models.tiny import save_tiny_decoder
 
-    out = tmp_path_factory.mktemp("tiny_llama")
-    tok = AutoTokenizer.from_pretrained(MINILM)
-    torch.manual_seed(0)
-    cfg = LlamaConfig(
-        vocab_size=tok.vocab_size,
-        hidden_size=32,
-        intermediate_size=64,
-        num_hidden_layers=4,
-        num_attention_heads=4,
-        num_key_value_heads=2,
-        head_dim=8,
-        max_position_embeddings=64,
-        pad_token_id=tok.pad_token_id,
-    )
-    LlamaForCausalLM(cfg).save_pretrained(out)
-    tok.save_pretrained(out)
-    return out
+    return save_tiny_decoder(tmp_path_factory.mktemp("tiny_llama"), max_positions=64)
 
 
 def test_unmask_base_runs_and_reloads_with_its_pattern(files, tiny_decoder, tmp_path):
