@@ -115,14 +115,29 @@ def save_model_atomically(save: Callable[[Path], None], dest: Path) -> None:
         raise
 
 
-def write_outputs(run_dir: Path, metrics: dict, predictions: list[dict], log_history: list[dict], title: str) -> None:
+def write_run(
+    spec: Spec,
+    run_dir: Path,
+    metrics: dict,
+    predictions: list[dict],
+    log_history: list[dict],
+    wall_s: float,
+    save_model: Callable[[Path], None],
+) -> dict:
+    """What every method leaves in its run folder: metrics (with the run's metadata), predictions, the
+    training log and curve, then the model, written whole or not at all. Returns the metrics."""
+    run_dir = Path(run_dir)
+    metrics = {**metrics, "meta": run_metadata(spec, wall_s)}
     write_json(run_dir / RUN_FILES["metrics"], metrics)
     write_jsonl(run_dir / RUN_FILES["predictions"], predictions)
     write_jsonl(run_dir / RUN_FILES["train_log"], log_history)
     if log_history:
         tmp = run_dir / f".{RUN_FILES['curve']}.tmp.png"
-        learning_curve(log_history, tmp, title=title)
+        learning_curve(log_history, tmp, title=spec.name)
         tmp.replace(run_dir / RUN_FILES["curve"])
+    if spec.run.save_model:
+        save_model_atomically(save_model, run_dir / RUN_FILES["model"])
+    return metrics
 
 
 def summary_lines(metrics: dict, predictions: list[dict], show: int) -> str:

@@ -47,7 +47,6 @@ from ..data.load import load_splits, load_target_splits
 from ..data.types import Sentence
 from ..datasets import resolve as resolve_data
 from ..errors import DataError, ModelError, NotAvailableError, SpecError
-from ..rundir import RUN_FILES
 from ..spec import Spec
 
 if TYPE_CHECKING:
@@ -596,14 +595,10 @@ def save(
     wall_s: float,
 ) -> dict:
     """Write metrics, predictions, the training log and curve, and the model; returns the metrics."""
-    from .common import run_metadata, save_model_atomically, write_outputs
+    from .common import write_run
 
-    metrics = {**metrics, "meta": run_metadata(spec, wall_s)}
-    write_outputs(Path(run_dir), metrics, rows, fitted.log if fitted else [], spec.name)
-    if spec.run.save_model:
-        dest = Path(run_dir) / RUN_FILES["model"]
-        save_model_atomically(lambda d: save_oie_model(model, tokenizer, d), dest)
-    return metrics
+    log = fitted.log if fitted else []
+    return write_run(spec, run_dir, metrics, rows, log, wall_s, lambda d: save_oie_model(model, tokenizer, d))
 
 
 def load_for_predict(model_dir: Path, spec: Spec) -> tuple[OieTagger, Any, LabelSet]:

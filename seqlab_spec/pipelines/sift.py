@@ -32,7 +32,7 @@ from ..data.labels import LabelSet
 from ..data.types import Sentence
 from ..errors import ModelError
 from ..precision import autocast_dtype, resolve_precision
-from ..rundir import RUN_FILES, write_json, write_jsonl
+from ..rundir import write_json, write_jsonl
 from ..sift.collator import SiftCollator, build_train_examples
 from ..sift.decode import Predictions, build_eval_prompts, predict_spans
 from ..sift.demos import DemoSelector
@@ -43,10 +43,8 @@ from .common import (
     Prepared,
     prediction_rows,
     prepare_data,
-    run_metadata,
-    save_model_atomically,
     score_split,
-    write_outputs,
+    write_run,
 )
 
 __all__ = [
@@ -216,13 +214,10 @@ def save(
     data: Prepared,
 ) -> dict:
     """Write metrics, predictions, the training log and curve, and the model folder; returns the metrics."""
-    metrics = {**metrics, "meta": run_metadata(spec, wall_s)}
-    write_outputs(run_dir, metrics, rows, log_history(trainer) if trainer else [], spec.name)
-    if spec.run.save_model:
-        save_model_atomically(
-            lambda d: save_sift_model(model, tokenizer, spec, data, d), run_dir / RUN_FILES["model"]
-        )
-    return metrics
+    log = log_history(trainer) if trainer else []
+    return write_run(
+        spec, run_dir, metrics, rows, log, wall_s, lambda d: save_sift_model(model, tokenizer, spec, data, d)
+    )
 
 
 def run(spec: Spec, run_dir: Path) -> dict:

@@ -14,18 +14,15 @@ import torch
 from ..data.labels import LabelSet
 from ..precision import autocast_dtype, resolve_precision
 from ..predict import predict_tags
-from ..rundir import RUN_FILES
 from ..spec import Spec
 from ..train import CHECKPOINTS, build_trainer, log_history, set_seed, tagging_features, train_resumable
 from .common import (
     Prepared,
     prediction_rows,
     prepare_data,
-    run_metadata,
-    save_model_atomically,
     score_split,
     warn_truncated,
-    write_outputs,
+    write_run,
 )
 
 __all__ = ["prepare_data", "build_model", "fit", "evaluate", "save", "run", "load_for_predict"]
@@ -86,15 +83,12 @@ def evaluate(spec: Spec, model: torch.nn.Module, tokenizer, data: Prepared) -> t
 
 def save(spec: Spec, run_dir: Path, model, tokenizer, trainer, metrics: dict, rows: list[dict], wall_s: float) -> dict:
     """Write metrics, predictions, the training log and curve, and the model; returns the metrics."""
-    metrics = {**metrics, "meta": run_metadata(spec, wall_s)}
-    write_outputs(run_dir, metrics, rows, log_history(trainer) if trainer else [], spec.name)
-    if spec.run.save_model:
-        if spec.method.name == "unmask":
-            from ..models.decoder_tagger import save_decoder_tagger as saver
-        else:
-            from ..models.encoder import save_encoder as saver
-        save_model_atomically(lambda d: saver(model, tokenizer, d), run_dir / RUN_FILES["model"])
-    return metrics
+    if spec.method.name == "unmask":
+        from ..models.decoder_tagger import save_decoder_tagger as saver
+    else:
+        from ..models.encoder import save_encoder as saver
+    log = log_history(trainer) if trainer else []
+    return write_run(spec, run_dir, metrics, rows, log, wall_s, lambda d: saver(model, tokenizer, d))
 
 
 def load_for_predict(model_dir: Path, spec: Spec):
