@@ -124,7 +124,7 @@ def _jsonable(table: dict) -> dict:
 
 def main(argv: list[str] | None = None) -> int:
     args = _args(argv)
-    common.setup_env()
+    common.setup_env(args)
     name = "oie_transfer" + (".quick" if args.quick else "")
     notes = [
         "target_test_f1[injection][k]: k = 0 is zero-shot; mean ± sample std over seeds (0 with one seed)",
