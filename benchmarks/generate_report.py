@@ -247,6 +247,83 @@ def render_unmask(r: dict[str, Any]) -> str:
     return "\n".join(out)
 
 
+def render_sift(r: dict[str, Any]) -> str:
+    s = r["settings"]
+    out = [
+        f"`specs/{s['spec']}`: {s['train_sentences']} training sentences, {s['steps']} steps of batch {s['batch']}, "
+        f"seed {s['seed']}, scored on {s['test_sentences']} test sentences; k in {s['ks']}.\n"
+    ]
+    rows = []
+    for run in r["f1_runs"]:
+        ps = run.get("parser", {})
+        issues = ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in ps.items() if k not in ("spans", "sentences") and v)
+        rows.append(
+            [
+                run["strategy"],
+                run["k"],
+                fmt(run.get("test_f1")),
+                fmt(run.get("precision")),
+                fmt(run.get("recall")),
+                issues or "—",
+                fmt(run.get("train_tokens_per_s")),
+                fmt(run.get("generation", {}).get("tokens_per_s")),
+                run.get("same_as", ""),
+            ]
+        )
+    header = ["strategy", "k", "test F1", "P", "R", "parser counts", "train tok/s", "gen tok/s", "note"]
+    out.append(table(header, rows))
+    tp = r.get("train_throughput")
+    if tp:
+        out.append(
+            f"Training tokens/s per strategy, alternating arms in one process (k={tp['k']}, {tp['steps_per_arm']} "
+            f"steps of batch {tp['batch']} per arm and round):\n"
+        )
+        arms = [k for k, v in tp.items() if isinstance(v, dict) and "tokens_per_s" in v]
+        out.append(
+            table(
+                ["strategy", "tokens/s (noisy)", "ratio to vanilla"],
+                [[a, med(tp[a]["tokens_per_s"]), med(tp[a]["ratio_to_vanilla"])] for a in arms],
+            )
+        )
+    return "\n".join(out)
+
+
+def render_oie(r: dict[str, Any]) -> str:
+    out = []
+    for name, d in r.items():
+        if not isinstance(d, dict) or "target_test_f1" not in d:
+            continue
+        n = d["sentences"]
+        out.append(f"### {name.replace('_', ' ')}\n")
+        out.append(
+            f"`{d['spec']}`: {n.get('source_train')} source training sentences, {n.get('target_test')} target test "
+            f"sentences; {fmt(d.get('seconds'))} s (noisy).\n"
+        )
+        ov = d.get("overlap") or {}
+        if ov:
+            rows = [
+                [side, v.get("split"), fmt(v.get("span_f1")), fmt(v.get("trigger_tokens_in_relation"))]
+                for side, v in ov.items()
+            ]
+            out.append("Relation tags alone as trigger predictions (sanity figure):\n")
+            out.append(table(["domain", "split", "strict span F1", "trigger tokens inside a relation"], rows))
+        ks = sorted({int(k) for per_k in d["target_test_f1"].values() for k in per_k})
+        rows = []
+        for inj, per_k in d["target_test_f1"].items():
+            cells = [_mean_std(per_k.get(str(k))) for k in ks]
+            rows.append([inj, *cells, _mean_std(d["in_domain_source_test_f1"].get(inj, {}).get("0"))])
+        header = ["injection", *("zero-shot" if k == 0 else f"k={k}" for k in ks), "in-domain (source test)"]
+        out.append("Target test F1, mean ± std over seeds (n):\n")
+        out.append(table(header, rows))
+    return "\n".join(out)
+
+
+def _mean_std(v: dict[str, Any] | None) -> str:
+    if not v:
+        return "—"
+    return f"{v['mean']:.3f} ± {v['std']:.3f} ({v['n']})"
+
+
 def render_gpu(r: dict[str, Any]) -> str:
     rows = []
     for k, v in r["settings"].items():
@@ -298,6 +375,9 @@ RENDERERS: dict[str, tuple[str, Callable[[dict[str, Any]], str]]] = {
     "startup": ("Start-up: first training step and validate", render_startup),
     "memory": ("Peak memory per CPU spec (tiny step counts)", render_memory),
     "unmask_patterns": ("Unmask patterns: F1 and step time", render_unmask),
+    "sift_strategies": ("SIFT: response-loss strategies", render_sift),
+    "oie_transfer": ("OIE-mediated domain transfer", render_oie),
+    "oie_transfer.quick": ("OIE-mediated domain transfer (quick settings)", render_oie),
     "gpu_paths": ("GPU paths", render_gpu),
 }
 ORDER = list(RENDERERS)

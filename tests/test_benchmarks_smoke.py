@@ -100,7 +100,26 @@ def test_report_renders_known_and_unknown_results_with_their_provenance(tmp_path
             }
         )
     )
-    (out / "sift_strategies.json").write_text(json.dumps({"results": {"src": {"f1": 0.5}}, "command": "python s.py"}))
+    (out / "new_thing.json").write_text(json.dumps({"results": {"src": {"f1": 0.5}}, "command": "python s.py"}))
+    f1 = {"values": [0.4, 0.6], "mean": 0.5, "std": 0.1414, "n": 2}
+    direction = {
+        "spec": "specs/x.yaml",
+        "sentences": {"source_train": 10, "target_test": 5},
+        "overlap": {"target": {"split": "target_test", "span_f1": 0.12, "trigger_tokens_in_relation": 0.3}},
+        "target_test_f1": {"none": {"0": f1, "10": f1}, "explicit": {"0": f1}},
+        "in_domain_source_test_f1": {"none": {"0": f1}},
+        "seconds": 3.0,
+    }
+    (out / "oie_transfer.json").write_text(json.dumps({"results": {"a_to_b": direction}}))
+    run = {"strategy": "src", "k": 1, "test_f1": 0.3, "precision": 0.4, "recall": 0.24,
+           "parser": {"spans": 9, "malformed": 2, "repeated": 0}, "train_tokens_per_s": 120.0,
+           "generation": {"tokens_per_s": 15.5}}
+    settings = {"spec": "s.yaml", "train_sentences": 50, "steps": 4, "batch": 2, "seed": 1, "test_sentences": 8,
+                "ks": [1]}
+    throughput = {"k": 1, "steps_per_arm": 2, "batch": 2, "src": {"tokens_per_s": summary, "ratio_to_vanilla": summary}}
+    (out / "sift_strategies.json").write_text(
+        json.dumps({"results": {"settings": settings, "f1_runs": [run], "train_throughput": throughput}})
+    )
     (out / "memory.tiny.json").write_text("{}")
     report = tmp_path / "B.md"
     assert generate_report.main(["--out-dir", str(out), "--output", str(report)]) == 0
@@ -108,7 +127,13 @@ def test_report_renders_known_and_unknown_results_with_their_provenance(tmp_path
     assert "## Start-up: first training step and validate" in text
     assert "- Command: `.venv/bin/python benchmarks/startup.py --rounds 3`" in text
     assert "| first_step cold/warm | 3 (2–4, n=3) |" in text
-    assert "## Sift strategies" in text and "| `src.f1` | 0.5 |" in text and "- Command: `python s.py`" in text
+    assert "## New thing" in text and "| `src.f1` | 0.5 |" in text and "- Command: `python s.py`" in text
+    assert "### a to b" in text and "| target | target_test | 0.12 | 0.3 |" in text
+    assert "| injection | zero-shot | k=10 | in-domain (source test) |" in text
+    assert "| none | 0.500 ± 0.141 (2) | 0.500 ± 0.141 (2) | 0.500 ± 0.141 (2) |" in text
+    assert "| explicit | 0.500 ± 0.141 (2) | — | — |" in text
+    assert "| src | 1 | 0.3 | 0.4 | 0.24 | malformed 2 | 120.0 | 15.5 |  |" in text
+    assert "| src | 3 (2–4, n=3) | 3 (2–4, n=3) |" in text
     assert "Peak memory" not in text  # tiny results stay out
     assert "## GPU paths\n\nNot measured yet" in text
 
