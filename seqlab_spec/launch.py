@@ -10,8 +10,8 @@ the Trainer wraps the model in DistributedDataParallel (gloo on CPU, NCCL on GPU
 of every global batch (`train.batch_size` per process x N x `train.grad_accum`) and averages the gradients.
 
 Rank 0 is the run: it records run.json, trains, evaluates, writes the run folder and alone prints. A rank > 0
-trains its share and writes whatever the pipeline writes into a private scratch folder (removed when it ends),
-its output going to a log file the launcher shows if that rank fails: one run folder, one log.
+trains its share in a private scratch folder (removed when it ends) and stops when training ends, its output
+going to a log file the launcher shows if that rank fails: one run folder, one log, one evaluation.
 """
 
 from __future__ import annotations

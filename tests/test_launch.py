@@ -166,3 +166,20 @@ def test_two_gloo_processes_match_one_process_with_the_same_global_batch(tiny_be
     for split in ("dev", "test"):
         assert abs(ma[split]["micro"]["f1"] - mb[split]["micro"]["f1"]) <= 0.02
         assert abs(ma[split]["token_accuracy"] - mb[split]["token_accuracy"]) <= 0.01
+
+
+@pytest.mark.parametrize("module", ["tagger", "sift", "oie"])
+def test_a_secondary_rank_stops_after_training(module: str, monkeypatch, tmp_path: Path) -> None:
+    """Rank 0 alone evaluates and writes: a rank > 0 returns as soon as fit() is done."""
+    import importlib
+
+    pipeline = importlib.import_module(f"seqlab_spec.pipelines.{module}")
+    steps: list[str] = []
+    monkeypatch.setattr(pipeline, "prepare_data", lambda spec: type("D", (), {"labels": None})())
+    monkeypatch.setattr(pipeline, "build_model", lambda spec, labels: (None, None))
+    monkeypatch.setattr(pipeline, "fit", lambda *a: steps.append("fit") or type("T", (), {"model": None})())
+    monkeypatch.setattr(pipeline, "evaluate", lambda *a: steps.append("evaluate") or ({}, []))
+    monkeypatch.setattr("seqlab_spec.pipelines.common.is_secondary_rank", lambda: True)
+    monkeypatch.setattr(pipeline, "is_secondary_rank", lambda: True, raising=False)
+    assert pipeline.run(None, tmp_path) == {}
+    assert steps == ["fit"] and list(tmp_path.iterdir()) == []
