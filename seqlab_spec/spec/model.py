@@ -27,7 +27,8 @@ class PeftSpec(Section):
 class ModelSpec(Section):
     name: str = Field(
         "minilm-l6",
-        description="Built-in alias (minilm-l6, smollm2-135m), a Hugging Face hub id, or a local path.",
+        description="Built-in alias (minilm-l6, smollm2-135m), a Hugging Face hub id, or a local folder "
+        "(relative to the spec's folder).",
     )
     revision: str | None = Field(None, description="Hub revision (branch, tag or commit).")
     peft: PeftSpec = Field(default_factory=PeftSpec, description="Parameter-efficient fine-tuning.")
