@@ -61,6 +61,21 @@ def test_pattern_sweep_runs_one_folder_per_pattern_and_predict_matches(tiny_llam
     assert "unmask=0000" in table and "unmask=0110" in table
 
 
+def test_two_runs_of_one_unmask_spec_are_identical(tiny_llama: Path, tmp_path: Path) -> None:
+    """The decoder path repeats bit for bit too (LoRA init, dropout and batch order all follow the seed)."""
+    spec = _unmask_spec(tiny_llama, ["0110"])
+    a, b = (run_spec(spec, tmp_path / name, use_notebook=False)[0] for name in ("a", "b"))
+
+    def log(run: Path) -> list[dict]:
+        rows = [json.loads(line) for line in (run / "train_log.jsonl").read_text().splitlines()]
+        return [{k: v for k, v in r.items() if not k.endswith(("runtime", "_per_second"))} for r in rows]
+
+    ma, mb = (json.loads((r / "metrics.json").read_text()) for r in (a, b))
+    assert (ma["dev"], ma["test"]) == (mb["dev"], mb["test"])
+    assert log(a) == log(b) and len(log(a)) > 2
+    assert (a / "predictions.jsonl").read_text() == (b / "predictions.jsonl").read_text()
+
+
 def test_notebook_03_runs_with_a_demo_sweep_and_solutions(tiny_llama: Path, tmp_path: Path) -> None:
     import papermill as pm
 
