@@ -13,7 +13,7 @@ from test_sift_helpers import CORPUS, bpe_tokenizer
 from tiny_models import single_thread, tiny_causal_lm
 
 from seqlab_spec.data.types import Sentence
-from seqlab_spec.errors import ModelError, NotAvailableError
+from seqlab_spec.errors import ModelError
 from seqlab_spec.pipelines import sift
 from seqlab_spec.pipelines.common import write_resolved_spec
 from seqlab_spec.rundir import create_run_dir
@@ -187,28 +187,6 @@ def test_fit_trains_only_the_adapter(tiny_root: Path, tmp_path: Path) -> None:
     assert trainable and all(("q_proj.lora_" in n or "v_proj.lora_" in n) for n in trainable)
     assert changed and changed <= trainable  # the base weights never move
     assert not (tmp_path / "checkpoints").exists()
-
-
-def test_quantization_needs_cuda_and_bitsandbytes(monkeypatch) -> None:
-    import importlib.util
-
-    from seqlab_spec.models import generative
-
-    assert generative.quantization_config("none") is None
-    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
-    with pytest.raises(NotAvailableError, match="needs a CUDA GPU"):
-        generative.quantization_config("4bit")
-    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
-    real = importlib.util.find_spec
-    monkeypatch.setattr(importlib.util, "find_spec", lambda n, *a: None if n == "bitsandbytes" else real(n, *a))
-    with pytest.raises(NotAvailableError, match=r"needs bitsandbytes: pip install 'seqlab-spec\[cuda\]'"):
-        generative.quantization_config("4bit")
-    # with bitsandbytes present: NF4, double quantization, bf16 matmuls (QLoRA)
-    monkeypatch.setattr(importlib.util, "find_spec", lambda n, *a: object() if n == "bitsandbytes" else real(n, *a))
-    q = generative.quantization_config("4bit", "bf16")
-    assert (q.load_in_4bit, q.bnb_4bit_quant_type, q.bnb_4bit_use_double_quant) == (True, "nf4", True)
-    assert q.bnb_4bit_compute_dtype == torch.bfloat16
-    assert generative.quantization_config("8bit").load_in_8bit
 
 
 def test_a_sweep_over_strategies_gives_one_named_run_each(tiny_root: Path) -> None:

@@ -257,7 +257,7 @@ def build_decoder_tagger(spec: Any, labels: Any) -> tuple[DecoderTagger, Any]:
     kwargs: dict[str, Any] = {"revision": spec.model.revision, "trust_remote_code": spec.model.trust_remote_code}
     if spec.model.attn_implementation != "auto":
         kwargs["attn_implementation"] = spec.model.attn_implementation
-    kwargs |= quantization_kwargs(spec.model)
+    kwargs |= quantization_kwargs(spec.model, spec.train.precision)
     backbone = from_pretrained(AutoModel.from_pretrained, resolved, **kwargs)
     backbone = prepare_for_training(backbone, spec.model, spec.train.gradient_checkpointing)
     peft = spec.model.peft

@@ -1,9 +1,5 @@
-"""The causal LM behind SIFT: full fine-tuning, LoRA, or QLoRA (4-bit NF4 base + LoRA; 8-bit also works).
-
-QLoRA follows Dettmers et al. (2023): NF4 weights with double quantization, matmuls in bf16 (fp16 on GPUs
-without bf16), `prepare_model_for_kbit_training` (norms in fp32, input grads for checkpointing), then
-LoRA adapters. bitsandbytes is imported only when quantization is asked for: it needs CUDA and is not a
-CPU dependency (the Spec validator already refuses quantization on a machine without CUDA).
+"""The causal LM behind SIFT: full fine-tuning, LoRA, or QLoRA (4-bit NF4 base + LoRA, see quantization.py;
+8-bit also works).
 
 A saved model is a plain transformers/peft folder: the adapter (`save_pretrained`) or the whole model,
 and the tokenizer. Reloading an adapter loads the base through the spec again (the same alias, path or
@@ -12,55 +8,19 @@ hub id, the same quantization), so a run folder stays small.
 
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
 from typing import Any
 
 import torch
 
-from ..errors import ModelError, NotAvailableError
+from ..errors import ModelError
 from ..precision import resolve_precision
 from ..spec.model import ModelSpec
 from .encoder import lora_config
+from .quantization import compute_dtype, quantization_kwargs
 from .registry import ResolvedModel, from_pretrained, load_tokenizer, model_kind, resolve
 
 ADAPTER_CONFIG = "adapter_config.json"
-
-
-def _compute_dtype(precision: str) -> torch.dtype:
-    """The matmul dtype of a quantized or half-precision base: bf16 where supported, else fp16."""
-    return torch.float16 if precision == "fp16" else torch.bfloat16
-
-
-def quantization_config(quantization: str, precision: str = "auto") -> Any:
-    """BitsAndBytesConfig for `4bit` (NF4, double quantization) or `8bit` (LLM.int8); None for `none`.
-
-    Needs CUDA and bitsandbytes (a NotAvailableError that says how to get them otherwise).
-    """
-    if quantization == "none":
-        return None
-    if not torch.cuda.is_available():
-        raise NotAvailableError(
-            f"model.quantization: {quantization!r} needs a CUDA GPU (bitsandbytes); this machine has none: "
-            "set model.quantization: none (LoRA still works on CPU)"
-        )
-    if importlib.util.find_spec("bitsandbytes") is None:
-        raise NotAvailableError(
-            f"model.quantization: {quantization!r} needs bitsandbytes: pip install 'seqlab-spec[cuda]' "
-            "(bitsandbytes==0.50.2), or set model.quantization: none"
-        )
-    from transformers import BitsAndBytesConfig
-
-    if quantization == "8bit":
-        return BitsAndBytesConfig(load_in_8bit=True)
-    if quantization == "4bit":
-        return BitsAndBytesConfig(
-            load_in_4bit=True,
-            bnb_4bit_quant_type="nf4",
-            bnb_4bit_use_double_quant=True,
-            bnb_4bit_compute_dtype=_compute_dtype(resolve_precision(precision)),
-        )
-    raise ValueError(f"unknown quantization {quantization!r}; use none, 8bit or 4bit")
 
 
 def _load_base(model_spec: ModelSpec, precision: str) -> tuple[torch.nn.Module, ResolvedModel]:
@@ -77,14 +37,11 @@ def _load_base(model_spec: ModelSpec, precision: str) -> tuple[torch.nn.Module, 
     kwargs: dict[str, Any] = {"revision": model_spec.revision, "trust_remote_code": model_spec.trust_remote_code}
     if model_spec.attn_implementation != "auto":
         kwargs["attn_implementation"] = model_spec.attn_implementation
-    quant = quantization_config(model_spec.quantization, precision)
-    resolved_precision = resolve_precision(precision)
-    if quant is not None:
-        kwargs["quantization_config"] = quant
-        kwargs["device_map"] = {"": torch.cuda.current_device()}
-        kwargs["dtype"] = _compute_dtype(resolved_precision)
-    elif torch.cuda.is_available() and model_spec.peft.method == "lora" and resolved_precision in ("bf16", "fp16"):
-        kwargs["dtype"] = _compute_dtype(resolved_precision)
+    quant = quantization_kwargs(model_spec, precision)
+    if quant:
+        kwargs |= quant | {"dtype": compute_dtype(precision)}
+    elif torch.cuda.is_available() and model_spec.peft.method == "lora" and resolve_precision(precision) != "fp32":
+        kwargs["dtype"] = compute_dtype(precision)
     else:
         kwargs["dtype"] = torch.float32
     model = from_pretrained(AutoModelForCausalLM.from_pretrained, resolved, **kwargs)

@@ -1,37 +1,62 @@
-"""QLoRA loading arguments: 4-bit NF4 with double quantization, or 8-bit (bitsandbytes, CUDA only)."""
+"""QLoRA loading: 4-bit NF4 with double quantization, or 8-bit (bitsandbytes, CUDA only).
+
+QLoRA follows Dettmers et al. (2023): NF4 weights with double quantization, matmuls in bf16 (fp16 on GPUs
+without bf16), `prepare_model_for_kbit_training` (norms in fp32, input grads for checkpointing), then LoRA
+adapters. bitsandbytes is imported only when quantization is asked for: it needs CUDA and is not a CPU
+dependency (the Spec validator already refuses quantization on a machine without CUDA).
+"""
 
 from __future__ import annotations
 
+import importlib.util
 from typing import Any
 
-from ..errors import ModelError
+import torch
+
+from ..errors import NotAvailableError
+from ..precision import resolve_precision
 from ..spec.model import ModelSpec
 
 
-def quantization_kwargs(model_spec: ModelSpec) -> dict[str, Any]:
-    """Extra from_pretrained arguments for model.quantization (empty for `none`)."""
-    if model_spec.quantization == "none":
-        return {}
-    import torch
+def compute_dtype(precision: str) -> torch.dtype:
+    """The matmul dtype of a quantized or half-precision base: fp16 where asked for (GPUs without bf16), else bf16."""
+    return torch.float16 if resolve_precision(precision) == "fp16" else torch.bfloat16
 
+
+def quantization_config(quantization: str, precision: str = "auto") -> Any:
+    """BitsAndBytesConfig for `4bit` (NF4, double quantization) or `8bit` (LLM.int8); None for `none`."""
+    if quantization == "none":
+        return None
     if not torch.cuda.is_available():
-        raise ModelError(
-            f"model.quantization: {model_spec.quantization!r} needs a CUDA GPU (bitsandbytes); set quantization: none"
+        raise NotAvailableError(
+            f"model.quantization: {quantization!r} needs a CUDA GPU (bitsandbytes); this machine has none: "
+            "set model.quantization: none (LoRA still works on CPU)"
         )
-    try:
-        import bitsandbytes  # noqa: F401
-    except ImportError as e:
-        raise ModelError("model.quantization needs bitsandbytes: pip install 'seqlab-spec[cuda]'") from e
+    if importlib.util.find_spec("bitsandbytes") is None:
+        raise NotAvailableError(
+            f"model.quantization: {quantization!r} needs bitsandbytes: pip install 'seqlab-spec[cuda]' "
+            "(bitsandbytes==0.50.2), or set model.quantization: none"
+        )
     from transformers import BitsAndBytesConfig
 
-    if model_spec.quantization == "8bit":
-        cfg = BitsAndBytesConfig(load_in_8bit=True)
-    else:
-        compute = torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
-        cfg = BitsAndBytesConfig(
-            load_in_4bit=True, bnb_4bit_quant_type="nf4", bnb_4bit_use_double_quant=True, bnb_4bit_compute_dtype=compute
+    if quantization == "8bit":
+        return BitsAndBytesConfig(load_in_8bit=True)
+    if quantization == "4bit":
+        return BitsAndBytesConfig(
+            load_in_4bit=True,
+            bnb_4bit_quant_type="nf4",
+            bnb_4bit_use_double_quant=True,
+            bnb_4bit_compute_dtype=compute_dtype(precision),
         )
-    return {"quantization_config": cfg, "device_map": {"": 0}}
+    raise ValueError(f"unknown quantization {quantization!r}; use none, 8bit or 4bit")
+
+
+def quantization_kwargs(model_spec: ModelSpec, precision: str = "auto") -> dict[str, Any]:
+    """Extra from_pretrained arguments for model.quantization: the config, on this process's GPU ({} for none)."""
+    config = quantization_config(model_spec.quantization, precision)
+    if config is None:
+        return {}
+    return {"quantization_config": config, "device_map": {"": torch.cuda.current_device()}}
 
 
 def prepare_for_training(model, model_spec: ModelSpec, gradient_checkpointing: bool):
