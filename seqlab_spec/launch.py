@@ -97,7 +97,7 @@ def launch(
     `accelerate_config`: an `accelerate config` YAML (FSDP / DeepSpeed); the workers start through
     `accelerate launch` with it instead of plain torchrun (DDP)."""
     from .pipelines.common import write_resolved_spec
-    from .run import preflight
+    from .preflight import preflight
     from .rundir import create_run_dir
     from .spec.load import load_spec
     from .sweep import expand
@@ -167,7 +167,7 @@ def _redirect_output(path: Path) -> None:
 def worker(run_dir: Path) -> int:
     """One rank, started by torchrun: rank 0 runs into RUN_DIR, the others into a scratch folder, quietly."""
     from .pipelines import for_method
-    from .run import _execute, load_run
+    from .run import execute_run, load_run
 
     rank = int(os.environ.get("RANK", "0"))
     world = int(os.environ.get("WORLD_SIZE", "1"))
@@ -179,7 +179,7 @@ def worker(run_dir: Path) -> int:
         )
     spec, _ = load_run(run_dir)
     if rank == 0:
-        _execute(spec, run_dir, None, launcher="torchrun", nproc=world)  # None: no notebook, the library
+        execute_run(spec, run_dir, None, launcher="torchrun", nproc=world)  # None: no notebook, the library
         return 0
     logs = os.environ.get(RANK_LOGS_ENV)
     _redirect_output(Path(logs) / f"rank{rank}.log" if logs else Path(os.devnull))

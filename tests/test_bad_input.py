@@ -119,7 +119,7 @@ def test_missing_file_names_the_key(tmp_path: Path, capsys) -> None:
 
 
 def test_an_eval_split_without_data_is_warned(caplog) -> None:
-    from seqlab_spec.run import preflight
+    from seqlab_spec.preflight import preflight
     from seqlab_spec.spec.load import load_spec
 
     with caplog.at_level(logging.WARNING, logger="seqlab_spec"):
