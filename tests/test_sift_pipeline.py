@@ -335,3 +335,58 @@ def test_a_chat_template_run_saves_what_predict_needs(tiny_root: Path, tmp_path:
     assert meta["prompt"]["chat"] is True and cfg.chat and tok.chat_template
     assert texts == [r["generated"] for r in rows]
     assert tags == [r["pred"] for r in rows]
+
+
+class _Stop(Exception):
+    pass
+
+
+def test_an_interrupted_sift_training_resumes_to_the_uninterrupted_weights(tiny_root: Path, tmp_path: Path) -> None:
+    """Stopped after step 3 (last checkpoint: step 2), trained again in the same folder: it runs steps 3-4
+    only, and the LoRA weights and the log equal those of one uninterrupted training (same seed, CPU, exact)."""
+    import transformers
+    from transformers import TrainerCallback
+
+    spec = Spec.model_validate(spec_dict(tiny_root, train={"max_steps": 4, "save_every_steps": 2, "batch_size": 2}))
+    data = sift.prepare_data(spec)
+
+    class Steps(TrainerCallback):
+        def __init__(self, stop_at: int | None = None) -> None:
+            self.stop_at, self.done = stop_at, []
+
+        def on_step_end(self, args, state, control, **kwargs):
+            self.done.append(state.global_step)
+            if state.global_step == self.stop_at:
+                raise _Stop
+
+    def train(run_dir: Path, steps: Steps):
+        real = transformers.Trainer.__init__
+
+        def init(self, *a, **k):
+            real(self, *a, **k)
+            self.add_callback(steps)
+
+        model, tok = sift.build_model(spec)
+        with pytest.MonkeyPatch.context() as mp:
+            mp.setattr(transformers.Trainer, "__init__", init)
+            return sift.fit(spec, model, tok, data, run_dir)
+
+    def lora(trainer) -> dict:
+        return {k: v for k, v in trainer.model.state_dict().items() if "lora_" in k}
+
+    def log(trainer) -> list[dict]:
+        return [{k: v for k, v in r.items() if not k.endswith(("runtime", "_per_second")) and k != "train_loss"}
+                for r in trainer.state.log_history]
+
+    with single_thread():
+        whole = train(tmp_path / "whole", Steps())
+        with pytest.raises(_Stop):
+            train(tmp_path / "cut", Steps(stop_at=3))
+        assert [p.name for p in (tmp_path / "cut" / "checkpoints").iterdir()] == ["checkpoint-2"]
+        again = Steps()
+        resumed = train(tmp_path / "cut", again)
+    assert again.done == [3, 4]  # continued, not started over
+    assert not (tmp_path / "cut" / "checkpoints").exists()
+    a, b = lora(whole), lora(resumed)
+    assert a and a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
+    assert log(resumed) == log(whole)

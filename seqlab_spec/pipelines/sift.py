@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import shutil
 import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -38,7 +37,15 @@ from ..sift.decode import Predictions, build_eval_prompts, predict_spans
 from ..sift.demos import DemoSelector
 from ..sift.prompt import PromptConfig
 from ..spec import Spec
-from ..train import ProgressLines, log_history, set_seed, training_arguments
+from ..train import (
+    CHECKPOINTS,
+    ProgressLines,
+    log_history,
+    resume_callbacks,
+    set_seed,
+    train_resumable,
+    training_arguments,
+)
 from .common import (
     Prepared,
     is_secondary_rank,
@@ -106,24 +113,27 @@ def train_examples(
 
 
 def fit(spec: Spec, model: torch.nn.Module, tokenizer: Any, data: Prepared, run_dir: Path):
-    """Train with the Trainer on response-masked prompts; no dev pass during training (see the module doc)."""
+    """Train with the Trainer on response-masked prompts; no dev pass during training (see the module doc).
+
+    Checkpoints (run_dir/checkpoints, each epoch and every train.save_every_steps steps; for LoRA the adapter
+    and its optimizer state) let `seqlab-spec run --resume` continue an interrupted run where it stopped.
+    """
     from datasets import Dataset
     from transformers import PrinterCallback, Trainer
 
     set_seed(spec.train.seed)
     cfg = prompt_config(spec, data.labels, tokenizer)
     examples = train_examples(spec, tokenizer, data.splits["train"], cfg)
-    ckpt = run_dir / "checkpoints"
+    ckpt = Path(run_dir) / CHECKPOINTS
     trainer = Trainer(
         model=model,
-        args=training_arguments(spec, ckpt, has_dev=False),
+        args=training_arguments(spec, ckpt, has_dev=False, resumable=True),
         train_dataset=Dataset.from_list(examples),
         data_collator=SiftCollator(tokenizer.pad_token_id, pad_to_multiple_of=8, logits_where_loss=True),
-        callbacks=[ProgressLines()],
+        callbacks=[ProgressLines(), *resume_callbacks(spec)],
     )
     trainer.remove_callback(PrinterCallback)
-    trainer.train()
-    shutil.rmtree(ckpt, ignore_errors=True)
+    train_resumable(trainer, ckpt)
     return trainer
 
 
