@@ -114,7 +114,7 @@ def header_markdown(name: str, exercises: int, checks: int, submit: str | None) 
             ">",
             "> **Run it.** *Jupyter*: from a checkout of seqlab-spec with the package installed "
             "(`pip install -e .`), open this file and run the cells in order. *Colab*: upload it "
-            "(*File → Upload notebook*); the first code cell installs the package. A GPU "
+            "(*File → Upload notebook*); the first code cell fetches and installs the project. A GPU "
             "(*Runtime → Change runtime type → T4 GPU*) makes training faster; on a CPU the notebook uses "
             "its CPU-size settings. Leave `solutions = False` in the parameters cell.",
             ">",
