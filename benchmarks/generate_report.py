@@ -225,10 +225,11 @@ def render_unmask(r: dict[str, Any]) -> str:
         out.append("")
     st = r.get("step_time")
     if st:
-        base = r["patterns"][0]
+        timed = list(st["seconds_per_step_noisy"])  # the patterns of the step-time run (F1 may cover more)
+        base = timed[0]
         rows = [
             [p, med(st["seconds_per_step_noisy"][p]), med(st[f"ratio_to_{base}"].get(p)) if p != base else "1"]
-            for p in r["patterns"]
+            for p in timed
         ]
         out.append(
             f"Step time, one process, the same batch ({st['batch']['sentences']} sentences padded to "
@@ -426,7 +427,7 @@ def headline(docs: dict[str, dict[str, Any]]) -> str:
         rows.append(["`seqlab-spec validate` on every shipped spec, seconds (noisy)", med(secs), "—"])
     um = _get(docs.get("unmask_patterns"), "step_time")
     if um:
-        base = docs["unmask_patterns"]["results"]["patterns"][0]
+        base = next(iter(um["seconds_per_step_noisy"]))
         for p, v in um.get(f"ratio_to_{base}", {}).items():
             rows.append([f"unmask step time {p} / {base}", med(v), "≈ 1"])
     if not rows:

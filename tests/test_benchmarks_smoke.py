@@ -117,6 +117,13 @@ def test_report_renders_known_and_unknown_results_with_their_provenance(tmp_path
     settings = {"spec": "s.yaml", "train_sentences": 50, "steps": 4, "batch": 2, "seed": 1, "test_sentences": 8,
                 "ks": [1]}
     throughput = {"k": 1, "steps_per_arm": 2, "batch": 2, "src": {"tokens_per_s": summary, "ratio_to_vanilla": summary}}
+    setting = {"decoder": "d", "decoder_lr": 1, "encoder_lr": 1, "train_sentences": 4, "dev_sentences": 2,
+               "test_sentences": 2, "epochs": 1, "batch_size": 2, "max_length": 8, "seed": 1, "spec": "u.yaml"}
+    step = {"batch": {"sentences": 2, "padded_length": 8}, "precision": "bf16",
+            "seconds_per_step_noisy": {"0000": summary, "0110": summary}, "ratio_to_0000": {"0110": summary}}
+    f1 = {f"smollm2 {p}": {"dev_f1": 0.5, "test_f1": 0.25, "wall_seconds_noisy": 9.0} for p in ("0000", "0110", "1111")}
+    unmask = {"setting": setting, "patterns": ["0000", "0110", "1111"], "step_time": step, "f1": f1}
+    (out / "unmask_patterns.json").write_text(json.dumps({"results": unmask}))
     (out / "sift_strategies.json").write_text(
         json.dumps({"results": {"settings": settings, "f1_runs": [run], "train_throughput": throughput}})
     )
@@ -133,6 +140,8 @@ def test_report_renders_known_and_unknown_results_with_their_provenance(tmp_path
     assert "| none | 0.500 ± 0.141 (2) | 0.500 ± 0.141 (2) | 0.500 ± 0.141 (2) |" in text
     assert "| explicit | 0.500 ± 0.141 (2) | — | — |" in text
     assert "| src | 1 | 0.3 | 0.4 | 0.24 | malformed 2 | 120.0 | 15.5 |  |" in text
+    assert "| 0110 | 3 (2–4, n=3) | 3 (2–4, n=3) |" in text and "| smollm2 1111 | 0.5 | 0.25 | 9 |" in text
+    assert "| unmask step time 0110 / 0000 | 3 (2–4, n=3) | ≈ 1 |" in text
     assert "| src | 3 (2–4, n=3) | 3 (2–4, n=3) |" in text
     assert "Peak memory" not in text  # tiny results stay out
     assert "## GPU paths\n\nNot measured yet" in text
