@@ -376,6 +376,7 @@ RENDERERS: dict[str, tuple[str, Callable[[dict[str, Any]], str]]] = {
     "startup": ("Start-up: first training step and validate", render_startup),
     "memory": ("Peak memory per CPU spec (tiny step counts)", render_memory),
     "unmask_patterns": ("Unmask patterns: F1 and step time", render_unmask),
+    "unmask_patterns.2000": ("Unmask patterns at 2000 sentences x 3 epochs (DESIGN.md's setting)", render_unmask),
     "sift_strategies": ("SIFT: response-loss strategies", render_sift),
     "oie_transfer": ("OIE-mediated domain transfer", render_oie),
     "oie_transfer.quick": ("OIE-mediated domain transfer (quick settings)", render_oie),
