@@ -164,9 +164,19 @@ def _redirect_output(path: Path) -> None:
     os.close(fd)
 
 
+def train_share(spec, scratch: Path) -> None:
+    """A rank > 0: the same data, model and training as rank 0 (DDP needs every rank in every step), then
+    nothing: rank 0 alone evaluates and writes the run."""
+    from .pipelines import for_method
+
+    pipeline = for_method(spec.method.name)
+    data = pipeline.prepare_data(spec)
+    model, tokenizer = pipeline.build_model(spec, data.labels)
+    pipeline.fit(spec, model, tokenizer, data, scratch)
+
+
 def worker(run_dir: Path) -> int:
     """One rank, started by torchrun: rank 0 runs into RUN_DIR, the others into a scratch folder, quietly."""
-    from .pipelines import for_method
     from .run import execute_run, load_run
 
     rank = int(os.environ.get("RANK", "0"))
@@ -185,7 +195,7 @@ def worker(run_dir: Path) -> int:
     _redirect_output(Path(logs) / f"rank{rank}.log" if logs else Path(os.devnull))
     scratch = Path(tempfile.mkdtemp(prefix=f"seqlab-rank{rank}-"))
     try:
-        for_method(spec.method.name).run(spec, scratch)
+        train_share(spec, scratch)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
     return 0

@@ -173,13 +173,15 @@ def test_a_secondary_rank_stops_after_training(module: str, monkeypatch, tmp_pat
     """Rank 0 alone evaluates and writes: a rank > 0 returns as soon as fit() is done."""
     import importlib
 
+    from seqlab_spec.launch import train_share
+
     pipeline = importlib.import_module(f"seqlab_spec.pipelines.{module}")
+    method = {"tagger": "encoder", "sift": "sift", "oie": "oie-multitask"}[module]
     steps: list[str] = []
     monkeypatch.setattr(pipeline, "prepare_data", lambda spec: type("D", (), {"labels": None})())
     monkeypatch.setattr(pipeline, "build_model", lambda spec, labels: (None, None))
     monkeypatch.setattr(pipeline, "fit", lambda *a: steps.append("fit") or type("T", (), {"model": None})())
     monkeypatch.setattr(pipeline, "evaluate", lambda *a: steps.append("evaluate") or ({}, []))
-    monkeypatch.setattr("seqlab_spec.pipelines.common.is_secondary_rank", lambda: True)
-    monkeypatch.setattr(pipeline, "is_secondary_rank", lambda: True, raising=False)
-    assert pipeline.run(None, tmp_path) == {}
+    spec = type("S", (), {"method": type("M", (), {"name": method})()})()
+    assert train_share(spec, tmp_path) is None
     assert steps == ["fit"] and list(tmp_path.iterdir()) == []

@@ -75,14 +75,6 @@ def warn_truncated(split: str, n_words: int, n_sents: int, max_length: int) -> N
         )
 
 
-def is_secondary_rank() -> bool:
-    """A data-parallel rank other than 0: once training is done it has nothing left to do (rank 0 alone
-    evaluates and writes the run), so it stops instead of repeating the evaluation beside rank 0."""
-    import torch.distributed as dist
-
-    return dist.is_available() and dist.is_initialized() and dist.get_rank() != 0
-
-
 def run_metadata(spec: Spec, wall_s: float) -> dict:
     """What a run ran with. The thread count belongs here: on one CPU a spec and seed repeat bit for bit only
     with the same number of torch threads (reductions split differently)."""

@@ -619,14 +619,10 @@ def load_for_predict(model_dir: Path, spec: Spec) -> tuple[OieTagger, Any, Label
 
 def run(spec: Spec, run_dir: Path) -> dict:
     """All steps, straight from the library (what `seqlab-spec run --no-notebook` does)."""
-    from .common import is_secondary_rank
-
     t0 = time.time()
     data = prepare_data(spec)
     model, tokenizer = build_model(spec, data.labels)
     fitted = fit(spec, model, tokenizer, data, run_dir)
-    if is_secondary_rank():
-        return {}
     metrics, rows = evaluate(spec, fitted.model, tokenizer, data)
     return save(spec, run_dir, fitted.model, tokenizer, fitted, metrics, rows, time.time() - t0)
 

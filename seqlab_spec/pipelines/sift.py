@@ -48,7 +48,6 @@ from ..train import (
 )
 from .common import (
     Prepared,
-    is_secondary_rank,
     prediction_rows,
     prepare_data,
     score_split,
@@ -237,8 +236,6 @@ def run(spec: Spec, run_dir: Path) -> dict:
     data = prepare_data(spec)
     model, tokenizer = build_model(spec, data.labels)
     trainer = fit(spec, model, tokenizer, data, run_dir)
-    if is_secondary_rank():
-        return {}
     metrics, rows = evaluate(spec, trainer.model, tokenizer, data)
     return save(spec, run_dir, trainer.model, tokenizer, trainer, metrics, rows, time.time() - t0, data)
 

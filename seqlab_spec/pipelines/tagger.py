@@ -18,7 +18,6 @@ from ..spec import Spec
 from ..train import CHECKPOINTS, build_trainer, log_history, set_seed, tagging_features, train_resumable
 from .common import (
     Prepared,
-    is_secondary_rank,
     prediction_rows,
     prepare_data,
     score_split,
@@ -109,8 +108,6 @@ def run(spec: Spec, run_dir: Path) -> dict:
     data = prepare_data(spec)
     model, tokenizer = build_model(spec, data.labels)
     trainer = fit(spec, model, tokenizer, data, run_dir)
-    if is_secondary_rank():
-        return {}
     metrics, rows = evaluate(spec, trainer.model, tokenizer, data)
     return save(spec, run_dir, trainer.model, tokenizer, trainer, metrics, rows, time.time() - t0)
 
