@@ -22,6 +22,22 @@ TINY = [
     "train.logging_steps=2",
 ]
 
+# The wall-clock figures of a Trainer log: the only entries two equal trainings do not share.
+RUNTIME_KEYS = {
+    "train_runtime",
+    "train_samples_per_second",
+    "train_steps_per_second",
+    "eval_runtime",
+    "eval_samples_per_second",
+    "eval_steps_per_second",
+}
+
+
+def without_timings(rows: list[dict], *also: str) -> list[dict]:
+    """A training log without its wall-clock figures (and the keys in `also`), for exact comparisons."""
+    drop = RUNTIME_KEYS | set(also)
+    return [{k: v for k, v in r.items() if k not in drop} for r in rows]
+
 
 @pytest.fixture(scope="session", autouse=True)
 def _isolated_env(tmp_path_factory):

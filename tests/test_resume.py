@@ -15,7 +15,7 @@ from types import SimpleNamespace
 
 import pytest
 import torch
-from conftest import ROOT, TINY
+from conftest import ROOT, TINY, without_timings
 
 from seqlab_spec.cli import main
 from seqlab_spec.pipelines.common import write_resolved_spec
@@ -31,14 +31,6 @@ from seqlab_spec.rundir import write_json
 from seqlab_spec.spec.load import load_spec
 
 QUICKSTART = ROOT / "specs" / "quickstart.yaml"
-RUNTIME_KEYS = {
-    "train_runtime",
-    "train_samples_per_second",
-    "train_steps_per_second",
-    "eval_runtime",
-    "eval_samples_per_second",
-    "eval_steps_per_second",
-}
 
 
 # ------------------------------------------------------------------------------------- checkpoints on disk
@@ -276,14 +268,9 @@ def test_resumed_training_equals_uninterrupted(
     assert not out.exists()
     a, b = uninterrupted.model.state_dict(), resumed.model.state_dict()
     assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
-    strip = [
-        {k: v for k, v in r.items() if k not in RUNTIME_KEYS | {"train_loss"}}
-        for r in uninterrupted.state.log_history
-    ]
-    assert [
-        {k: v for k, v in r.items() if k not in RUNTIME_KEYS | {"train_loss"}}
-        for r in resumed.state.log_history
-    ] == strip
+    assert without_timings(resumed.state.log_history, "train_loss") == without_timings(
+        uninterrupted.state.log_history, "train_loss"
+    )
 
 
 # ------------------------------------------------------------------------------------- the command line
@@ -424,10 +411,7 @@ def test_killed_run_resumes_to_the_uninterrupted_result(tiny_run: Path, tmp_path
         return [json.loads(line) for line in (folder / name).read_text().splitlines()]
 
     def log(folder: Path) -> list[dict]:
-        return [
-            {k: v for k, v in r.items() if k not in RUNTIME_KEYS | {"train_loss"}}
-            for r in read(folder, "train_log.jsonl")
-        ]
+        return without_timings(read(folder, "train_log.jsonl"), "train_loss")
 
     mine, ref = (
         json.loads((run_dir / "metrics.json").read_text()),

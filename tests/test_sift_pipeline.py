@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 import torch
+from conftest import without_timings
 from test_sift_helpers import CORPUS, bpe_tokenizer
 from tiny_models import single_thread, tiny_causal_lm
 
@@ -375,8 +376,7 @@ def test_an_interrupted_sift_training_resumes_to_the_uninterrupted_weights(tiny_
         return {k: v for k, v in trainer.model.state_dict().items() if "lora_" in k}
 
     def log(trainer) -> list[dict]:
-        return [{k: v for k, v in r.items() if not k.endswith(("runtime", "_per_second")) and k != "train_loss"}
-                for r in trainer.state.log_history]
+        return without_timings(trainer.state.log_history, "train_loss")
 
     with single_thread():
         whole = train(tmp_path / "whole", Steps())

@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, TINY
+from conftest import ROOT, TINY, without_timings
 from tiny_models import tiny_causal_lm
 
 from seqlab_spec.predict_cli import predict_file
@@ -67,8 +67,7 @@ def test_two_runs_of_one_unmask_spec_are_identical(tiny_llama: Path, tmp_path: P
     a, b = (run_spec(spec, tmp_path / name, use_notebook=False)[0] for name in ("a", "b"))
 
     def log(run: Path) -> list[dict]:
-        rows = [json.loads(line) for line in (run / "train_log.jsonl").read_text().splitlines()]
-        return [{k: v for k, v in r.items() if not k.endswith(("runtime", "_per_second"))} for r in rows]
+        return without_timings([json.loads(line) for line in (run / "train_log.jsonl").read_text().splitlines()])
 
     ma, mb = (json.loads((r / "metrics.json").read_text()) for r in (a, b))
     assert (ma["dev"], ma["test"]) == (mb["dev"], mb["test"])
