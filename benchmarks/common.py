@@ -287,5 +287,20 @@ def conll_limits(n_train: int, n_dev: int | None = None, n_test: int | None = No
     return out
 
 
+def optimizer_step(model, batch: dict, optimizer, autocast_dtype) -> None:
+    """One training step as the Trainer takes it on CPU: forward (under bf16 autocast when given), backward,
+    update. The arms that time training steps share it so they differ only in what they compare."""
+    import contextlib
+
+    import torch
+
+    ctx = torch.autocast("cpu", dtype=autocast_dtype) if autocast_dtype is not None else contextlib.nullcontext()
+    with ctx:
+        loss = model(**batch).loss
+    loss.backward()
+    optimizer.step()
+    optimizer.zero_grad(set_to_none=True)
+
+
 def spec_path(name: str) -> Path:
     return ROOT / "specs" / name

@@ -19,7 +19,6 @@ position (`+all-logits`), which says what that saves. Tokens are non-pad prompt 
 
 from __future__ import annotations
 
-import contextlib
 import sys
 import tempfile
 import time
@@ -143,12 +142,7 @@ def throughput(args, model_name: str | None) -> dict[str, Any]:
         def run() -> dict[str, float]:
             t0 = time.perf_counter()
             for batch in batches:
-                ctx = torch.autocast("cpu", dtype=dtype) if dtype is not None else contextlib.nullcontext()
-                with ctx:
-                    loss = model(**batch).loss
-                loss.backward()
-                optim.step()
-                optim.zero_grad(set_to_none=True)
+                common.optimizer_step(model, batch, optim, dtype)
             seconds = time.perf_counter() - t0
             return {"seconds": seconds, "tokens": float(tokens), "tokens_per_s": tokens / seconds}
 

@@ -78,7 +78,6 @@ def encoder_overrides(args, model_dir: Path | None, decoder_spec) -> list[str]:
 
 def step_time(args, spec, rounds: int) -> dict[str, Any]:
     """Per pattern: seconds for `steps_per_sample` training steps on one fixed batch, alternating patterns."""
-    import contextlib
 
     import torch
     from transformers import DataCollatorForTokenClassification
@@ -104,12 +103,7 @@ def step_time(args, spec, rounds: int) -> dict[str, Any]:
             model.set_pattern(pattern)
             t0 = time.perf_counter()
             for _ in range(args.steps_per_sample):
-                ctx = torch.autocast("cpu", dtype=dtype) if dtype is not None else contextlib.nullcontext()
-                with ctx:
-                    loss = model(**batch).loss
-                loss.backward()
-                opt.step()
-                opt.zero_grad(set_to_none=True)
+                common.optimizer_step(model, batch, opt, dtype)
             return {"seconds": time.perf_counter() - t0}
 
         return arm
