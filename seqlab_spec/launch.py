@@ -177,7 +177,8 @@ def train_share(spec, scratch: Path) -> None:
 
 def worker(run_dir: Path) -> int:
     """One rank, started by torchrun: rank 0 runs into RUN_DIR, the others into a scratch folder, quietly."""
-    from .run import execute_run, load_run
+    from .run import execute_run
+    from .rundir import load_run
 
     rank = int(os.environ.get("RANK", "0"))
     world = int(os.environ.get("WORLD_SIZE", "1"))

@@ -35,7 +35,7 @@ def parse_input(text: str, source: str) -> list[list[str]]:
 
 
 def predict_file(run_dir: Path, text: str, source: str, batch_size: int = 64) -> list[dict]:
-    from .run import load_run
+    from .rundir import load_run
 
     spec, _ = load_run(run_dir)
     model_dir = Path(run_dir) / RUN_FILES["model"]

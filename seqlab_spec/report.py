@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from .plots import f1_bars
-from .rundir import create_run_dir, write_text
+from .rundir import create_run_dir, load_run, write_text
 
 IGNORED = {"name", "description", "run.out_dir", "sweep", "run.notebook"}
 
@@ -37,8 +37,6 @@ def _fmt(values: list[float]) -> str:
 
 def compare(run_dirs: list[Path]) -> tuple[str, list[tuple[str, float, float]]]:
     """Markdown table and (label, mean dev F1, mean test F1) rows for a bar chart."""
-    from .run import load_run
-
     loaded = [(Path(d), *load_run(d)) for d in run_dirs]
     flat = [_flatten(spec.model_dump(mode="json")) for _, spec, _ in loaded]
     keys = sorted({k for f in flat for k in f})

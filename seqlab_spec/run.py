@@ -218,16 +218,3 @@ def resume_run(
     extra = {"forced_changes": changes} if changes else {}
     return execute_run(spec, run_dir, notebook, resumed=True, **extra)
 
-
-def load_run(run_dir: Path) -> tuple[Spec, dict]:
-    """The resolved spec and metrics of a finished run folder."""
-    import yaml
-
-    run_dir = Path(run_dir)
-    spec_path = run_dir / RUN_FILES["spec"]
-    if not spec_path.exists():
-        raise SeqlabError(f"{run_dir} is not a run folder (no {RUN_FILES['spec']})")
-    spec = Spec.model_validate(yaml.safe_load(spec_path.read_text()))
-    metrics_path = run_dir / RUN_FILES["metrics"]
-    metrics = read_json(metrics_path) if metrics_path.exists() else {}
-    return spec, metrics

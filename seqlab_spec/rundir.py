@@ -7,7 +7,10 @@ import os
 import tempfile
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .spec import Spec
 
 RUN_FILES = {
     "spec": "spec.yaml",
@@ -85,3 +88,20 @@ def update_json(path: Path, **fields: Any) -> dict:
     obj.update(fields)
     write_json(path, obj)
     return obj
+
+
+def load_run(run_dir: Path) -> tuple[Spec, dict]:
+    """The resolved spec and metrics of a finished run folder."""
+    import yaml
+
+    from .errors import SeqlabError
+    from .spec import Spec
+
+    run_dir = Path(run_dir)
+    spec_path = run_dir / RUN_FILES["spec"]
+    if not spec_path.exists():
+        raise SeqlabError(f"{run_dir} is not a run folder (no {RUN_FILES['spec']})")
+    spec = Spec.model_validate(yaml.safe_load(spec_path.read_text()))
+    metrics_path = run_dir / RUN_FILES["metrics"]
+    metrics = read_json(metrics_path) if metrics_path.exists() else {}
+    return spec, metrics

@@ -8,6 +8,7 @@ import re
 from typing import Any
 
 from .spec import Spec
+from .spec.method import TRANSFER_REGIMES
 
 
 def _set(d: dict, dotted: str, value: Any) -> None:
@@ -34,11 +35,23 @@ def grid(spec: Spec) -> dict[str, list[Any]]:
     fs = spec.data.few_shot
     if fs is not None and fs.n > 1 and "data.few_shot.sample" not in axes:
         axes["data.few_shot.sample"] = list(range(fs.n))
-    if m.name == "oie-multitask":  # method.k x method.n_samples: one run per (k, sample)
-        from .pipelines.oie import sweep_axes  # imports no torch/transformers/matplotlib
+    for key, values in transfer_axes(spec).items():  # oie-multitask: one run per (k, sample)
+        axes.setdefault(key, values)
+    return axes
 
-        for key, values in sweep_axes(spec).items():
-            axes.setdefault(key, values)
+
+def transfer_axes(spec: Spec) -> dict[str, list[Any]]:
+    """The runs a few-shot/joint oie-multitask spec asks for, as sweep axes: one k per run, sample i =
+    train.seed + i (which seeds both the k-shot draw and the training)."""
+    m = spec.method
+    if m.name != "oie-multitask" or m.regime not in TRANSFER_REGIMES:
+        return {}
+    axes: dict[str, list[Any]] = {}
+    if len(m.k) > 1:
+        axes["method.k"] = [[k] for k in m.k]
+    if m.n_samples > 1:
+        axes["method.n_samples"] = [1]
+        axes["train.seed"] = [spec.train.seed + i for i in range(m.n_samples)]
     return axes
 
 

@@ -214,7 +214,7 @@ def train_resumable(trainer: Trainer, out: Path) -> None:
 
     A fresh run folder has no checkpoints, so this only resumes inside a folder whose training was cut off.
     """
-    from .resume import discard_checkpoints, drop_incomplete_checkpoints, last_checkpoint
+    from .checkpoints import discard_checkpoints, drop_incomplete_checkpoints, last_checkpoint
 
     drop_incomplete_checkpoints(out)  # a kill while one was written: the Trainer would write into it again
     last = last_checkpoint(out)

