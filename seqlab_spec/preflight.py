@@ -13,12 +13,29 @@ import json
 import logging
 from collections.abc import Iterator, Sequence
 
-from .errors import DataError, ModelError
+from .errors import DataError, ModelError, SpecError
 from .spec import Spec
 
 log = logging.getLogger("seqlab_spec")
 
 
+def hardware_problems(spec: Spec) -> list[str]:
+    """What the spec asks of this machine that it lacks, as "dotted.key: message" rows: QLoRA needs CUDA.
+
+    Not a rule of the spec (a GPU spec is valid on a laptop: `seqlab-spec validate --portable` skips this);
+    the commands pass it to load_spec, which points each row at its key, and `preflight` checks every run.
+    torch is imported only when the spec asks for quantization.
+    """
+    if spec.model.quantization == "none":
+        return []
+    import torch
+
+    if torch.cuda.is_available():
+        return []
+    return [
+        f"model.quantization: {spec.model.quantization!r} needs a CUDA GPU (bitsandbytes); "
+        "this machine has none: set quantization: none (LoRA still works on CPU)"
+    ]
 
 
 def _data_key(spec: Spec) -> str:
@@ -126,6 +143,9 @@ def preflight(specs: Sequence[Spec]) -> None:
     data: dict[str, dict] = {}
     configs: dict = {}
     for spec in specs:
+        hardware = hardware_problems(spec)
+        if hardware:
+            raise SpecError(hardware, spec.name)
         key = _data_key(spec)
         if key not in data:
             data[key] = _check_data(spec)

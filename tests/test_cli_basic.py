@@ -63,6 +63,24 @@ def test_validate_imports_no_torch(good: Path) -> None:
     assert out.returncode == 0, out.stderr
 
 
+def test_validate_checks_this_machine_unless_portable(good: Path, capsys) -> None:
+    """QLoRA needs CUDA: reported at its key like a spec rule (preflight.hardware_problems), skipped with
+    --portable so a GPU spec validates on a laptop."""
+    import torch
+
+    if torch.cuda.is_available():
+        pytest.skip("this machine has a GPU: 4-bit quantization is allowed")
+    good.write_text(GOOD + "model:\n  quantization: 4bit\n")
+    assert cli.main(["validate", str(good)]) == 1
+    assert capsys.readouterr().err == (
+        f"error: {good}: 1 error in the spec\n"
+        f"  {good}:5:17  model.quantization  '4bit' needs a CUDA GPU (bitsandbytes); this machine has none: "
+        "set quantization: none (LoRA still works on CPU)\n"
+    )
+    assert cli.main(["validate", str(good), "--portable"]) == 0
+    assert capsys.readouterr().out == f"OK  {good}  (demo: method encoder, model minilm-l6)\n"
+
+
 def test_bad_override_names_the_override(good: Path, capsys) -> None:
     assert cli.main(["validate", str(good), "--set", "train.lr=-1"]) == 1
     err = capsys.readouterr().err

@@ -62,6 +62,7 @@ def add_parser(sub) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from ..preflight import hardware_problems
     from ..run import resume_run, run_spec
     from ..spec.load import load_spec
 
@@ -83,6 +84,6 @@ def run(args: argparse.Namespace) -> int:
         return 0
     if args.nproc is not None or args.accelerate_config is not None:
         raise SeqlabError("--nproc and --accelerate-config apply with --launcher torchrun")
-    spec = load_spec(args.spec, args.overrides)
+    spec = load_spec(args.spec, args.overrides, checks=[hardware_problems])
     run_spec(spec, args.out, use_notebook=not args.no_notebook, spec_dir=Path(args.spec).resolve().parent)
     return 0

@@ -38,18 +38,16 @@ def add_set_argument(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from contextlib import nullcontext
-
+    from ..preflight import hardware_problems
     from ..spec.load import load_spec
     from ..spec.overrides import grid_size
-    from ..spec.root import portable
     from ..sweep import grid
 
+    checks = () if args.portable else (hardware_problems,)
     failed = 0
     for path in args.specs:
         try:
-            with portable() if args.portable else nullcontext():
-                spec = load_spec(path, args.overrides)
+            spec = load_spec(path, args.overrides, checks=checks)
         except SpecError as exc:
             print(f"error: {exc}", file=sys.stderr)
             failed += 1

@@ -3,7 +3,7 @@
 QLoRA follows Dettmers et al. (2023): NF4 weights with double quantization, matmuls in bf16 (fp16 on GPUs
 without bf16), `prepare_model_for_kbit_training` (norms in fp32, input grads for checkpointing), then LoRA
 adapters. bitsandbytes is imported only when quantization is asked for: it needs CUDA and is not a CPU
-dependency (the Spec validator already refuses quantization on a machine without CUDA).
+dependency (preflight.hardware_problems already refuses quantization on a machine without CUDA).
 """
 
 from __future__ import annotations

@@ -13,7 +13,7 @@ import datetime
 import difflib
 import os
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -26,7 +26,7 @@ from ruamel.yaml.scalarbool import ScalarBoolean
 from ..errors import SpecError
 from ..models.aliases import ALIASES
 from .locate import Doc, Loc, Locator, Row, dotted, get_at, kind_of, plain_key, yaml_loader
-from .messages import clean_loc, dedupe, error_rows, fields_at, is_number_like, same_scalar, validate
+from .messages import clean_loc, cross_rows, dedupe, error_rows, fields_at, is_number_like, same_scalar, validate
 from .overrides import grid_size, parse_override, set_path, split_path, sweep_grid
 from .root import Spec
 
@@ -49,13 +49,23 @@ SWEEP_CHECK_LIMIT = 512  # combinations validated one by one; bigger grids get o
 _REF = re.compile(r"\$\$\{|\$\{([^}]*)\}|\$\{")
 _VAR = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)(?::-(.*))?$", re.S)
 _STD_TAG = "tag:yaml.org,2002:"
+# A caller's extra rule on the validated spec: "dotted.key: message" rows, reported like the spec's own (the
+# runner passes preflight.hardware_problems: what this machine cannot run is no rule of the spec itself).
+Check = Callable[[Spec], list[str]]
 
 
 # ---------------------------------------------------------------------------------------------- API
 
 
-def load_spec(path: str | Path, overrides: Sequence[str] = (), *, env: Mapping[str, str] | None = None) -> Spec:
-    """Read and validate a spec file; relative data paths resolve against the file's folder."""
+def load_spec(
+    path: str | Path,
+    overrides: Sequence[str] = (),
+    *,
+    env: Mapping[str, str] | None = None,
+    checks: Sequence[Check] = (),
+) -> Spec:
+    """Read and validate a spec file; relative data paths resolve against the file's folder. `checks`: extra
+    rules on the valid spec, their rows pointed at file:line like the spec's own."""
     p = Path(path)
     try:
         text = p.read_text(encoding="utf-8")
@@ -65,7 +75,7 @@ def load_spec(path: str | Path, overrides: Sequence[str] = (), *, env: Mapping[s
         raise SpecError([f"{p}: not UTF-8 text ({exc.reason} at byte {exc.start})"], str(p)) from None
     except OSError as exc:
         raise SpecError([f"{p}: cannot read it ({exc.strerror or exc})"], str(p)) from None
-    return load_spec_text(text, str(p), overrides, base_dir=p.absolute().parent, env=env)
+    return load_spec_text(text, str(p), overrides, base_dir=p.absolute().parent, env=env, checks=checks)
 
 
 def load_spec_text(
@@ -75,6 +85,7 @@ def load_spec_text(
     base_dir: str | Path | None = None,
     *,
     env: Mapping[str, str] | None = None,
+    checks: Sequence[Check] = (),
 ) -> Spec:
     """Validate spec text (tests, notebooks); relative paths resolve against base_dir (default: cwd)."""
     env = os.environ if env is None else env
@@ -96,7 +107,7 @@ def load_spec_text(
         raise SpecError([f"{source_name}: nested too deeply to read"], source_name) from None
     locator = Locator(docs)
     _resolve_paths(data, locator, base, state)
-    return _finish(data, locator, state.rows, source_name)
+    return _finish(data, locator, state.rows, source_name, checks)
 
 
 def spec_from_params(params: Mapping[str, Any]) -> Spec:
@@ -318,10 +329,13 @@ def resolve_model_name(value: str, base: Path) -> str:
 # ---------------------------------------------------------------------------------- validation
 
 
-def _finish(data: dict[str, Any], locator: Locator, rows: list[Row], source: str) -> Spec:
+def _finish(data: dict[str, Any], locator: Locator, rows: list[Row], source: str, checks: Sequence[Check] = ()) -> Spec:
     _retype_sweep_items(data, locator)
     spec = validate(data, locator, rows, locator.raw)
     rows.extend(_check_sweep(data, spec, locator))
+    if spec is not None:
+        for check in checks:
+            rows.extend(cross_rows("\n".join(check(spec)), data, locator))
     if rows:
         raise SpecError([r.render() for r in dedupe(rows)], source)
     assert spec is not None

@@ -87,7 +87,7 @@ def error_rows(errors: list[Any], data: Any, locator: Locator) -> list[Row]:
     groups: dict[Loc, list[Any]] = {}
     for err in errors:
         if not err["loc"] and err["type"] in ("value_error", "assertion_error"):
-            rows.extend(_cross_rows(err["msg"], data, locator))
+            rows.extend(cross_rows(err["msg"], data, locator))
             continue
         groups.setdefault(clean_loc(err["loc"], data, err["type"]), []).append(err)
     for loc, errs in groups.items():
@@ -96,8 +96,8 @@ def error_rows(errors: list[Any], data: Any, locator: Locator) -> list[Row]:
     return rows
 
 
-def _cross_rows(msg: str, data: Any, locator: Locator) -> list[Row]:
-    """Spec's cross-field messages start with a dotted path: point each at that key."""
+def cross_rows(msg: str, data: Any, locator: Locator) -> list[Row]:
+    """Cross-field messages (Spec's, and the callers' `checks`) start with a dotted path: point each at that key."""
     rows = []
     for line in _strip_prefix(msg).split("\n"):
         m = _CROSS.match(line)

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-from contextvars import ContextVar
 from typing import Any
 
 from pydantic import Field, model_validator
@@ -20,19 +17,6 @@ from .run import RunSpec
 from .signal import SignalSpec
 from .task import TaskSpec
 from .train import TrainSpec
-
-# Checks of *this machine* (CUDA for QLoRA) can be switched off to validate a GPU spec on a laptop.
-DEVICE_CHECKS: ContextVar[bool] = ContextVar("seqlab_device_checks", default=True)
-
-
-@contextmanager
-def portable() -> Iterator[None]:
-    """Validate without checking this machine's hardware (`seqlab-spec validate --portable`)."""
-    token = DEVICE_CHECKS.set(False)
-    try:
-        yield
-    finally:
-        DEVICE_CHECKS.reset(token)
 
 
 class Spec(Section):
@@ -99,15 +83,7 @@ class Spec(Section):
             out.append(
                 f"method.injection: {self.method.injection!r} needs the OIE signal: add signal: {{name: oie}}"
             )
-        if self.model.quantization != "none" and DEVICE_CHECKS.get():
-            import torch  # lazily: validating a spec must not pay for torch unless it asks for QLoRA
-
-            if not torch.cuda.is_available():
-                out.append(
-                    f"model.quantization: {self.model.quantization!r} needs a CUDA GPU (bitsandbytes); "
-                    "this machine has none: set quantization: none (LoRA still works on CPU)"
-                )
-        return out
+        return out  # what this machine can run (CUDA for QLoRA) is preflight.hardware_problems, not the spec's
 
     @property
     def loss_strategy(self) -> str:
