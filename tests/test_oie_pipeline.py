@@ -190,19 +190,15 @@ def test_k_shot_seed_picks_the_sample():
         oie.k_shot(sents, 21, seed=1)
 
 
-def test_spec_problems_are_reported_together(files):
+def test_a_spec_of_several_runs_says_how_to_expand_them(files):
+    """One run trains one (k, sample). The rules of the spec itself (data.few_shot, data.target, method.k >= 1,
+    mlm, the model kind) are the spec's: test_spec_load.py::test_oie_multitask_rules_are_the_spec_s."""
     d = spec_dict(files, regime="few-shot", k=[2, 3], n_samples=2)
-    d["data"]["few_shot"] = {"k": 2}
     with pytest.raises(SpecError) as e:
         oie.prepare_data(Spec.model_validate(d))
-    assert len(e.value.rows) == 2
-    assert e.value.rows[0].startswith("data.few_shot: samples the source split of method encoder")
-    assert e.value.rows[1].startswith("method.k: [2, 3] with method.n_samples: 2 asks for 4 runs")
-    assert "sweep: {method.k: [[2], [3]], train.seed: [42, 43]}" in e.value.rows[1]
-    d = spec_dict(files)
-    del d["data"]["target"]
-    with pytest.raises(SpecError, match="data.target: method.regime 'zero-shot' needs the target domain"):
-        oie.prepare_data(Spec.model_validate(d))
+    assert len(e.value.rows) == 1
+    assert e.value.rows[0].startswith("method.k: [2, 3] with method.n_samples: 2 asks for 4 runs")
+    assert "sweep: {method.k: [[2], [3]], train.seed: [42, 43]}" in e.value.rows[0]
     with pytest.raises(
         DataError,
         match=r"method.k: 7 target sentences with a trigger asked for, but "
@@ -458,13 +454,17 @@ def test_unmask_base_runs_and_reloads_with_its_pattern(files, tiny_decoder, tmp_
 
 
 def test_backbone_kind_must_fit_the_base(files, tiny_decoder, monkeypatch):
+    """A model folder's kind is known once its config is read (an alias's already in the spec: the same rule,
+    spec.root.model_kind_problem, test_spec_load.py::test_oie_multitask_rules_are_the_spec_s)."""
     from seqlab_spec.data.labels import LabelSet
 
     labels = LabelSet(["EVENT"])
+    d = spec_dict(files, base="unmask")
+    d["model"]["name"] = str(MINILM)
     with pytest.raises(
-        ModelError, match="method.base: unmask needs a decoder LLM, but model.name 'minilm-l6'"
+        ModelError, match=f"method.base: unmask needs a decoder LLM, but model.name '{MINILM}'"
     ):
-        oie.build_model(make_spec(files, base="unmask"), labels)
+        oie.build_model(Spec.model_validate(d), labels)
     d = spec_dict(files)
     d["model"]["name"] = str(tiny_decoder)
     with pytest.raises(ModelError, match="is a decoder LLM; set method.base: unmask to tag with it"):

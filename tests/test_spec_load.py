@@ -145,6 +145,44 @@ def test_all_cross_field_problems_at_once() -> None:
     ]
 
 
+OIE = "name: x\ntask: {type: trigger}\ndata: {train: a.tsv, target: {test: b.tsv}}\nmethod: {name: oie-multitask, "
+
+
+def test_oie_multitask_rules_are_the_spec_s() -> None:
+    """What pipelines/oie.py used to check at run time, now reported by `validate` at its key."""
+    text = (
+        "name: x\ntask: {type: trigger}\ndata:\n  train: a.tsv\n  few_shot: {k: 2}\nmethod:\n  name: oie-multitask\n"
+        "  injection: none\n  regime: few-shot\n  k: [0, 3]\n  mlm: true\n  base: unmask\nmodel: {name: smollm2-135m}\n"
+    )
+    assert _rows(text) == [
+        "s.yaml:4:3  data.target  method.regime 'few-shot' needs the target domain (data.target.test)",
+        "s.yaml:5:13  data.few_shot  samples the source split of method encoder; oie-multitask draws its k target "
+        "sentences itself: set method.regime: few-shot (or joint) and method.k, and remove data.few_shot",
+        "s.yaml:10:6  method.k  0 target sentences; k must be at least 1",
+        "s.yaml:11:8  method.mlm  the masked-LM pass needs an encoder backbone (method.base: encoder)",
+    ]
+    assert _rows(OIE + "injection: none, regime: joint, k: []}\n") == [
+        "s.yaml:4:66  method.k  an empty list; method.regime 'joint' needs at least one k, e.g. [10]"
+    ]
+    # the model kind: one rule (spec.root.model_kind_problem) for aliases here and model folders in the pipeline
+    assert _rows(OIE + "injection: none, base: unmask}\n") == [
+        "s.yaml:4:54  method.base  unmask needs a decoder LLM, but model.name 'minilm-l6' is an encoder; "
+        "use smollm2-135m (or a causal LM), or method.base: encoder"
+    ]
+    assert _rows(OIE + "injection: none}\n", ("model.name=smollm2-135m",)) == [
+        "--set model.name=smollm2-135m  model.name  'smollm2-135m' is a decoder LLM; set method.base: unmask to "
+        "tag with it, or use an encoder such as minilm-l6"
+    ]
+
+
+def test_oie_multitask_unmask_pattern_is_checked_like_unmask_s() -> None:
+    assert _rows(OIE + "injection: none, base: unmask, unmask: '01a0'}\n", ("model.name=smollm2-135m",)) == [
+        "s.yaml:4:70  method.unmask  pattern '01a0' must be a string of 0 and 1 (e.g. '0110')"
+    ]
+    spec = load_spec_text(OIE + "injection: none, base: unmask, unmask: 0110}\n", "s.yaml", ["model.name=smollm2-135m"])
+    assert spec.method.unmask == "0110"  # YAML's number 110 gets its source text back, as for method unmask
+
+
 def test_yaml_problems_name_the_line() -> None:
     assert _rows("name: x\ntrain:\n\tlr: 1\n") == [
         "s.yaml:3:1  (yaml)  found character '\\t' that cannot start any token; indent with spaces, not tabs"

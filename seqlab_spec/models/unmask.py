@@ -26,7 +26,6 @@ of the model keeps working and re-applying a pattern just swaps them.
 from __future__ import annotations
 
 import inspect
-import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -34,8 +33,8 @@ import torch
 from torch import nn
 
 from ..errors import ModelError
+from ..spec.method import PATTERN
 
-PATTERN_RE = re.compile(r"^[01]+$")
 SUPPORTED_ATTN = ("eager", "sdpa")
 _CARRIER = "_seqlab_unmask"  # the private kwarg that carries the padding mask from the body to its layers
 _FLAG = "unmask_bidirectional"  # attribute set on each decoder layer: True = this layer attends both ways
@@ -43,7 +42,7 @@ _FLAG = "unmask_bidirectional"  # attribute set on each decoder layer: True = th
 
 def check_pattern(pattern: str) -> str:
     """Return `pattern` if it is a non-empty string of 0/1, else raise ModelError with an example."""
-    if not isinstance(pattern, str) or not PATTERN_RE.match(pattern):
+    if not isinstance(pattern, str) or not PATTERN.match(pattern):
         raise ModelError(
             f"unmask pattern {pattern!r} must be a non-empty string of 0 and 1, one character per layer "
             "group (e.g. '0110': 4 groups, the middle two bidirectional)"

@@ -138,35 +138,23 @@ class TransferData:
         return [self._rel[tuple(s.tokens)] for s in sentences]
 
 
-def _check_spec(spec: Spec) -> None:
-    """What the schema cannot say about a runnable oie-multitask spec, all problems at once."""
-    rows: list[str] = []
+def _check_one_run(spec: Spec) -> None:
+    """What makes a valid oie-multitask spec one run (the spec's own rules are in spec/root.py, checked by
+    `seqlab-spec validate`): a spec of several (k, sample) runs is expanded by the runner (sweep.transfer_axes)
+    before it gets here; called with one directly, it says how to expand it."""
     m = spec.method
     if m.name != "oie-multitask":
-        rows.append(f"method.name: {m.name!r}; pipelines.oie runs method oie-multitask")
-        raise SpecError(rows)
-    if spec.data.few_shot is not None:
-        rows.append(
-            "data.few_shot: samples the source split of method encoder; oie-multitask draws its k target "
-            "sentences itself: set method.regime: few-shot (or joint) and method.k, and remove data.few_shot"
-        )
-    if m.regime != "in-domain" and spec.data.target is None:
-        rows.append(f"data.target: method.regime {m.regime!r} needs the target domain (data.target.test)")
-    if m.regime in TRANSFER_REGIMES:
-        if len(m.k) != 1 or m.n_samples != 1:
-            rows.append(
+        raise SpecError([f"method.name: {m.name!r}; pipelines.oie runs method oie-multitask"])
+    if m.regime in TRANSFER_REGIMES and (len(m.k) != 1 or m.n_samples != 1):
+        raise SpecError(
+            [
                 f"method.k: {m.k} with method.n_samples: {m.n_samples} asks for {len(m.k) * m.n_samples} "
                 "runs, and a run trains one (k, sample): expand them with a sweep, "
                 f"sweep: {{method.k: {[[k] for k in m.k]}, train.seed: "
                 f"{[spec.train.seed + i for i in range(m.n_samples)]}}} with method.n_samples: 1 "
                 "(pipelines.oie.transfer_runs(spec) builds exactly these runs)"
-            )
-        elif m.k[0] < 1:
-            rows.append(f"method.k: {m.k[0]} target sentences; k must be at least 1")
-    if m.mlm and m.base != "encoder":
-        rows.append("method.mlm: the masked-LM pass needs an encoder backbone (method.base: encoder)")
-    if rows:
-        raise SpecError(rows)
+            ]
+        )
 
 
 def _check_event_files(spec: Spec) -> None:
@@ -198,7 +186,7 @@ def k_shot(sentences: Sequence[Sentence], k: int, seed: int) -> list[Sentence]:
 
 def prepare_data(spec: Spec) -> TransferData:
     """Read both domains, draw the k-shot sample, lay out the stages, compute relation tags and overlaps."""
-    _check_spec(spec)
+    _check_one_run(spec)
     _check_event_files(spec)
     m = spec.method
     splits = {f"source_{k}": v for k, v in load_splits(spec).items()}
@@ -257,23 +245,16 @@ def build_model(spec: Spec, labels: LabelSet) -> tuple[OieTagger, Any]:
     from ..models.multitask import OieTagger
     from ..models.registry import from_pretrained, load_tokenizer, model_kind, resolve
     from ..signals.reltags import REL_LABELS
+    from ..spec.root import model_kind_problem
     from ..train import set_seed
 
-    _check_spec(spec)
+    _check_one_run(spec)
     m = spec.method
     set_seed(spec.train.seed)
     resolved = resolve(spec.model.name)
-    kind = model_kind(resolved)
-    if m.base == "encoder" and kind == "decoder":
-        raise ModelError(
-            f"model.name: {spec.model.name!r} is a decoder LLM; set method.base: unmask to tag with it, "
-            "or use an encoder such as minilm-l6"
-        )
-    if m.base == "unmask" and kind == "encoder":
-        raise ModelError(
-            f"method.base: unmask needs a decoder LLM, but model.name {spec.model.name!r} is an encoder; "
-            "use smollm2-135m (or a causal LM), or method.base: encoder"
-        )
+    problem = model_kind_problem(m, spec.model.name, model_kind(resolved))  # a folder or hub id: its config
+    if problem:
+        raise ModelError(problem)
     tokenizer = load_tokenizer(resolved)
     kwargs: dict[str, Any] = {"revision": spec.model.revision}
     kwargs["trust_remote_code"] = spec.model.trust_remote_code

@@ -9,8 +9,15 @@ from pydantic import Field, field_validator
 
 from .base import Section
 
-PATTERN = re.compile(r"^[01]+$")
+PATTERN = re.compile(r"^[01]+$")  # an unmask pattern: one 0/1 per layer group (models/unmask.py reads it here)
 TRANSFER_REGIMES = ("few-shot", "joint")  # oie-multitask regimes that draw k target sentences
+
+
+def check_pattern(pattern: str, alternatives: str = "") -> str:
+    """`pattern` when it is a non-empty string of 0/1; the ValueError pydantic reports at the key otherwise."""
+    if not PATTERN.match(pattern):
+        raise ValueError(f"pattern {pattern!r} must be a string of 0 and 1 (e.g. '0110'){alternatives}")
+    return pattern
 
 
 class EncoderMethod(Section):
@@ -41,8 +48,7 @@ class UnmaskMethod(Section):
         for p in items:
             if p == "all" and isinstance(v, str):
                 continue
-            if not PATTERN.match(p):
-                raise ValueError(f"pattern {p!r} must be a string of 0 and 1 (e.g. '0110'), or 'all'")
+            check_pattern(p, ", or 'all'")
         return v
 
 
@@ -94,6 +100,11 @@ class OieMultitaskMethod(Section):
         "encoder", description="Shared model: an encoder or an unmasked decoder."
     )
     unmask: str = Field("1111", description="Unmask pattern when `base: unmask`.")
+
+    @field_validator("unmask")
+    @classmethod
+    def _check_pattern(cls, v: str) -> str:
+        return check_pattern(v)
 
 
 Method = Annotated[
