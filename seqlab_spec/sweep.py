@@ -9,13 +9,7 @@ from typing import Any
 
 from .spec import Spec
 from .spec.method import TRANSFER_REGIMES
-
-
-def _set(d: dict, dotted: str, value: Any) -> None:
-    *head, last = dotted.split(".")
-    for k in head:
-        d = d.setdefault(k, {})
-    d[last] = value
+from .spec.overrides import set_path, split_path
 
 
 def _short(value: Any) -> str:
@@ -66,7 +60,7 @@ def expand(spec: Spec) -> list[Spec]:
     for combo in itertools.product(*axes.values()):
         d = copy.deepcopy(base)
         for key, value in zip(axes, combo, strict=True):
-            _set(d, key, value)
+            set_path(d, split_path(key), value)
         suffix = "-".join(f"{k.split('.')[-1]}-{_short(v)}" for k, v in zip(axes, combo, strict=True))
         d["name"] = f"{spec.name}.{suffix}"
         out.append(Spec.model_validate(d))

@@ -66,7 +66,8 @@ def metrics_from_logits(labels: LabelSet) -> Callable:
     return compute
 
 
-def _argmax_logits(logits, _labels):
+def argmax_logits(logits, _labels):
+    """preprocess_logits_for_metrics: keep only the argmax ids (a model returning a tuple: its first item)."""
     if isinstance(logits, tuple):
         logits = logits[0]
     return logits.argmax(-1)
@@ -158,7 +159,7 @@ def build_trainer(
         eval_dataset=Dataset.from_list(dev_features) if dev_features else None,
         data_collator=collator or DataCollatorForTokenClassification(tokenizer, pad_to_multiple_of=8),
         compute_metrics=metrics_from_logits(labels),
-        preprocess_logits_for_metrics=_argmax_logits,
+        preprocess_logits_for_metrics=argmax_logits,
         callbacks=[ProgressLines(), *resume_callbacks(spec, resumable)],
     )
     trainer.remove_callback(PrinterCallback)  # ProgressLines prints the same, one readable line per log

@@ -20,19 +20,11 @@ from tiny_models import (
     tiny_causal_lm,
 )
 from transformers import AutoModel, AutoModelForCausalLM, DynamicCache
+from unmask_hooks import current_pattern, mask_geometry, remove_unmask, restore_unmask
 
 from seqlab_spec.errors import ModelError
 from seqlab_spec.models.decoder_tagger import DecoderTagger, ensure_pad_token, wrap_lora
-from seqlab_spec.models.unmask import (
-    apply_unmask,
-    bidirectional_attention_matrix,
-    current_pattern,
-    find_decoder_body,
-    layer_flags,
-    mask_geometry,
-    remove_unmask,
-    restore_unmask,
-)
+from seqlab_spec.models.unmask import apply_unmask, bidirectional_attention_matrix, find_decoder_body, layer_flags
 
 SEQ = 10
 ALL_PATTERNS = ["".join(bits) for bits in itertools.product("01", repeat=4)] + ["01", "10", "1", "0"]

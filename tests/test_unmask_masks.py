@@ -5,15 +5,10 @@ from __future__ import annotations
 import pytest
 import torch
 from tiny_models import ARCH_ATTN, ARCHS, single_thread, sliding_overrides, tiny_causal_lm, tiny_config
+from unmask_hooks import mask_geometry
 
 from seqlab_spec.errors import ModelError
-from seqlab_spec.models.unmask import (
-    apply_unmask,
-    bidirectional_attention_matrix,
-    group_layers,
-    layer_flags,
-    mask_geometry,
-)
+from seqlab_spec.models.unmask import apply_unmask, bidirectional_attention_matrix, group_layers, layer_flags
 
 SEQ = 10
 N_REAL = (10, 7)  # row 0 full length, row 1 right-padded after 7 tokens

@@ -88,19 +88,6 @@ def layer_flags(pattern: str, n_layers: int) -> list[bool]:
     return flags
 
 
-def mask_geometry(config: Any) -> dict[str, Any]:
-    """The `sliding_window` / `layer_types` of a model config, as `bidirectional_attention_matrix` wants.
-
-    Mistral-style configs set a window for every layer; Qwen2/Gemma name each layer's type.
-    """
-    n_layers = config.num_hidden_layers
-    window = getattr(config, "sliding_window", None)
-    types = getattr(config, "layer_types", None)
-    if types is None:
-        types = ["sliding_attention" if window is not None else "full_attention"] * n_layers
-    return {"sliding_window": window, "layer_types": list(types)}
-
-
 def bidirectional_attention_matrix(
     pattern: str,
     n_layers: int,
@@ -257,7 +244,8 @@ def apply_unmask(model: nn.Module, pattern: str) -> nn.Module:
 
     Works on a bare body, a *ForCausalLM, a peft-wrapped model or a DecoderTagger. Calling it again
     replaces the previous pattern. The pattern is kept in `config.unmask_pattern`, so save_pretrained
-    stores it; `restore_unmask` re-applies it after from_pretrained.
+    stores it; after from_pretrained, apply it again (DecoderTagger.load and the OIE pipeline's
+    load_for_predict do).
     """
     body = find_decoder_body(model)
     flags = layer_flags(pattern, len(body.layers))
@@ -271,35 +259,3 @@ def apply_unmask(model: nn.Module, pattern: str) -> nn.Module:
     for cfg in _configs(model, body):
         cfg.unmask_pattern = pattern
     return model
-
-
-def remove_unmask(model: nn.Module) -> nn.Module:
-    """Back to the stock model: hooks removed, `config.unmask_pattern` deleted."""
-    body = find_decoder_body(model)
-    _remove_hooks(body)
-    for layer in body.layers:
-        _remove_hooks(layer)
-        if hasattr(layer, _FLAG):
-            delattr(layer, _FLAG)
-    for cfg in _configs(model, body):
-        if hasattr(cfg, "unmask_pattern"):
-            delattr(cfg, "unmask_pattern")
-    return model
-
-
-def current_pattern(model: nn.Module) -> str | None:
-    """The pattern the hooks apply now; None when the model is not hooked (stock, or freshly loaded)."""
-    body = find_decoder_body(model)
-    hooked = any(fn is _body_pre_hook for fn in body._forward_pre_hooks.values())
-    if not hooked:
-        return None
-    return getattr(body.config, "unmask_pattern", None)
-
-
-def restore_unmask(model: nn.Module) -> str | None:
-    """Re-apply `config.unmask_pattern` (e.g. after from_pretrained); returns it, or None when absent."""
-    body = find_decoder_body(model)
-    pattern = getattr(body.config, "unmask_pattern", None)
-    if pattern is not None:
-        apply_unmask(model, pattern)
-    return pattern

@@ -4,19 +4,9 @@ from __future__ import annotations
 
 import importlib
 
-from ..errors import NotAvailableError
-
 MODULES = {"encoder": "tagger", "unmask": "tagger", "oie-multitask": "oie", "sift": "sift"}
 
 
 def for_method(name: str):
-    """The pipeline module of a method; a clear error for one that is not available yet."""
-    try:
-        return importlib.import_module(f".{MODULES[name]}", __name__)
-    except ModuleNotFoundError as e:
-        if e.name and e.name.startswith(__name__):
-            raise NotAvailableError(
-                f"method {name!r} is part of the spec schema but not available in this version yet; "
-                "use method: encoder (or unmask) for now"
-            ) from e
-        raise
+    """The pipeline module of a method (a name of spec.method.METHOD_NAMES)."""
+    return importlib.import_module(f".{MODULES[name]}", __name__)

@@ -21,8 +21,9 @@ split (source test in-domain, else target test) so summaries and reports read ev
 metrics["transfer"] records regime, injection, k and the sample seed; metrics["overlap"] the relation-tag vs
 trigger overlap of each domain (signals/overlap.py; source train and target test).
 
-One run trains one (k, sample). `transfer_runs(spec)` expands `method.k` x `method.n_samples` into runs
-(sample i: `train.seed + i`, which seeds both the draw and the training), the axes `sweep.transfer_axes` gives.
+One run trains one (k, sample). The runner expands `method.k` x `method.n_samples` into runs (sample i:
+`train.seed + i`, which seeds both the draw and the training): `sweep.expand(spec)`, with the axes
+`sweep.transfer_axes` gives.
 
 `method.mlm: true` adds a masked-LM loss on unlabeled target text to every training step of every stage (one
 masked batch, DataCollatorForLanguageModeling, rides along each trigger batch; encoder base only). The text is
@@ -46,7 +47,7 @@ from ..data.labels import LabelSet
 from ..data.load import load_splits, load_target_splits
 from ..data.types import Sentence
 from ..datasets import resolve as resolve_data
-from ..errors import DataError, ModelError, NotAvailableError, SpecError
+from ..errors import DataError, ModelError, SpecError
 from ..spec import Spec
 from ..spec.method import TRANSFER_REGIMES
 
@@ -69,7 +70,6 @@ __all__ = [
     "prepare_data",
     "run",
     "save",
-    "transfer_runs",
     "with_method",
 ]
 
@@ -78,14 +78,6 @@ EVENT_FORMATS = ("ace", "maven")
 
 
 # ------------------------------------------------------------------------------------------------ runs
-
-
-def transfer_runs(spec: Spec) -> list[Spec]:
-    """Every (k, sample) run of the spec, each a validated Spec (explicit `sweep` axes are kept and win)."""
-    from ..sweep import expand, transfer_axes
-
-    axes = {**transfer_axes(spec), **spec.sweep}
-    return expand(spec.model_copy(update={"sweep": axes}))
 
 
 def with_method(spec: Spec, **changes: Any) -> Spec:
@@ -152,7 +144,7 @@ def _check_one_run(spec: Spec) -> None:
                 "runs, and a run trains one (k, sample): expand them with a sweep, "
                 f"sweep: {{method.k: {[[k] for k in m.k]}, train.seed: "
                 f"{[spec.train.seed + i for i in range(m.n_samples)]}}} with method.n_samples: 1 "
-                "(pipelines.oie.transfer_runs(spec) builds exactly these runs)"
+                "(sweep.expand(spec) builds exactly these runs, as `seqlab-spec run` does)"
             ]
         )
 
@@ -281,14 +273,9 @@ def build_model(spec: Spec, labels: LabelSet) -> tuple[OieTagger, Any]:
 
 
 def _unmask(backbone: torch.nn.Module, pattern: str) -> None:
-    """Layer-group unmasking (models/unmask.py) on a decoder backbone; refuses when that module is missing."""
-    try:
-        from ..models.unmask import apply_unmask
-    except ImportError as e:
-        raise NotAvailableError(
-            "method.base: unmask needs seqlab_spec.models.unmask (layer-group unmasking), which is not "
-            f"available in this version ({e}); use method.base: encoder"
-        ) from e
+    """Layer-group unmasking (models/unmask.py) on a decoder backbone."""
+    from ..models.unmask import apply_unmask
+
     backbone.config.use_cache = False  # an unmasked layer re-reads the whole sentence: no KV cache
     apply_unmask(backbone, pattern)
 
@@ -384,10 +371,6 @@ def mlm_batches(spec: Spec, tokenizer, texts: list[str]) -> Iterator[dict]:
             yield collate([rows[j] for j in order[i : i + size]])
 
 
-def _argmax(logits, _labels):
-    return (logits[0] if isinstance(logits, tuple) else logits).argmax(-1)
-
-
 def fit_stage(
     spec: Spec,
     model: OieTagger,
@@ -406,6 +389,7 @@ def fit_stage(
     from ..models.multitask import MlmMixCollator, OieCollator, OieTaggerWithMlm
     from ..train import (
         ProgressLines,
+        argmax_logits,
         log_history,
         metrics_from_logits,
         resume_callbacks,
@@ -430,7 +414,7 @@ def fit_stage(
         eval_dataset=Dataset.from_list(dev) if dev else None,
         data_collator=collator,
         compute_metrics=metrics_from_logits(data.labels),
-        preprocess_logits_for_metrics=_argmax,
+        preprocess_logits_for_metrics=argmax_logits,
         callbacks=[ProgressLines(), *resume_callbacks(spec, resumable)],
     )
     trainer.remove_callback(PrinterCallback)
