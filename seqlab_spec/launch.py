@@ -1,7 +1,8 @@
 """Multi-process runs: the same pipeline, data-parallel over N processes through torchrun.
 
-`launch(spec_path, overrides, nproc, out_dir)` checks the spec, its data and model (preflight) and creates
-each run folder with its resolved spec.yaml, in this process, before any worker starts; then
+`launch(spec_path, overrides, nproc, out_dir)` runs the spec through the runner's `run.run_spec`, as
+`seqlab-spec run --no-notebook` does: every run checked first (preflight), each run folder created with its
+resolved spec.yaml in this process, a sweep report after several runs; only each folder's execution differs:
 
     python -m torch.distributed.run --standalone --nproc_per_node N -m seqlab_spec.launch RUN_DIR
 
@@ -96,22 +97,16 @@ def launch(
 
     `accelerate_config`: an `accelerate config` YAML (FSDP / DeepSpeed); the workers start through
     `accelerate launch` with it instead of plain torchrun (DDP)."""
-    from .pipelines.common import write_resolved_spec
-    from .preflight import preflight
-    from .rundir import create_run_dir
+    from .preflight import hardware_problems
+    from .run import run_spec
     from .spec.load import load_spec
-    from .sweep import expand
 
     _check(nproc, no_notebook)
     config = Path(accelerate_config) if accelerate_config is not None else None
     if config is not None and not config.is_file():
         raise SeqlabError(f"--accelerate-config: {config} does not exist; write one with `accelerate config`")
-    specs = expand(load_spec(spec_path, overrides))
-    preflight(specs)
-    runs = []
-    for spec in specs:
-        run_dir = create_run_dir(out_dir or spec.run.out_dir, spec.name)
-        write_resolved_spec(run_dir, spec)
+
+    def workers(spec, run_dir: Path) -> None:
         t = spec.train
         print(
             f"run folder: {run_dir}  ({nproc} processes; global batch {t.batch_size} x {nproc} x {t.grad_accum} "
@@ -119,13 +114,9 @@ def launch(
             flush=True,
         )
         _run_workers(run_dir, nproc, config)
-        runs.append(run_dir)
-    if len(runs) > 1:
-        from .report import write_sweep_report
 
-        path = write_sweep_report(runs, Path(out_dir or specs[0].run.out_dir), specs[0].name.split(".")[0])
-        print(f"sweep report: {path}")
-    return runs
+    spec = load_spec(spec_path, overrides, checks=[hardware_problems])
+    return run_spec(spec, Path(out_dir) if out_dir is not None else None, use_notebook=False, execute=workers)
 
 
 def _run_workers(run_dir: Path, nproc: int, accelerate_config: Path | None) -> None:

@@ -20,7 +20,7 @@ import os
 import socket
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from .errors import SeqlabError
@@ -155,30 +155,46 @@ def execute_run(spec: Spec, run_dir: Path, notebook: Path | None, **record) -> P
     return run_dir
 
 
+Execute = Callable[[Spec, Path], object]  # runs a prepared run folder (spec.yaml written), e.g. torchrun workers
+
+
 def run_one(
-    spec: Spec, out_dir: Path | None, use_notebook: bool, spec_dir: Path | None = None, check: bool = True
+    spec: Spec,
+    out_dir: Path | None,
+    use_notebook: bool,
+    spec_dir: Path | None = None,
+    check: bool = True,
+    execute: Execute | None = None,
 ) -> Path:
-    """One fresh run folder; returns its path. `check=False`: the caller has run `preflight` already."""
+    """One fresh run folder; returns its path. `check=False`: the caller has run `preflight` already.
+    `execute(spec, run_dir)` runs it (default: `execute_run` in this process; launch.py: data-parallel workers)."""
     if check:
         preflight([spec])
     notebook = notebook_for(spec, spec_dir) if use_notebook else None
     run_dir = create_run_dir(out_dir or spec.run.out_dir, spec.name)
     log.info("run folder: %s", run_dir)
     write_resolved_spec(run_dir, spec)
+    if execute is not None:
+        execute(spec, run_dir)
+        return run_dir
     return execute_run(spec, run_dir, notebook)
 
 
 def run_spec(
-    spec: Spec, out_dir: Path | None = None, use_notebook: bool = True, spec_dir: Path | None = None
+    spec: Spec,
+    out_dir: Path | None = None,
+    use_notebook: bool = True,
+    spec_dir: Path | None = None,
+    execute: Execute | None = None,
 ) -> list[Path]:
     """Every run the spec asks for (a sweep gives several), then a comparison report when there are several.
-    All runs are checked (`preflight`) before the first one starts."""
+    All runs are checked (`preflight`) before the first one starts; `execute` as in `run_one`."""
     specs = expand(spec)
     preflight(specs)
     if use_notebook:
         for s in specs:
             notebook_for(s, spec_dir)
-    runs = [run_one(s, out_dir, use_notebook, spec_dir, check=False) for s in specs]
+    runs = [run_one(s, out_dir, use_notebook, spec_dir, check=False, execute=execute) for s in specs]
     if len(runs) > 1:
         from .report import write_sweep_report
 

@@ -94,6 +94,23 @@ def test_refuses_notebooks_and_bad_process_counts_before_writing_anything(tmp_pa
     assert not out.exists()
 
 
+def test_runs_through_the_runner_with_its_run_folders_and_sweep_report(tmp_path: Path, monkeypatch, capsys) -> None:
+    """launch = run_spec with torchrun workers executing each prepared folder: same folders, same report name."""
+    from seqlab_spec import launch as launch_mod
+
+    started: list[Path] = []
+    monkeypatch.setattr(launch_mod, "_run_workers", lambda run_dir, nproc, config: started.append(run_dir))
+    out = tmp_path / "runs"
+    runs = launch(QUICKSTART, [*TINY, "sweep={train.seed: [1, 2]}"], nproc=2, out_dir=out)
+    assert runs == started and [r.name.split("-")[0] for r in runs] == ["quickstart.seed", "quickstart.seed"]
+    assert all((r / "spec.yaml").is_file() for r in runs)
+    (report,) = [p for p in out.iterdir() if p not in runs]
+    assert report.name.startswith("quickstart-sweep-") and (report / "report.md").is_file()
+    printed = capsys.readouterr().out
+    assert f"run folder: {runs[0]}  (2 processes; global batch 16 x 2 x 1 = 32)" in printed
+    assert f"sweep report: {report / 'report.md'}" in printed
+
+
 def test_a_worker_that_did_not_get_the_processes_asked_for_stops_before_training(tmp_path, monkeypatch, capsys):
     monkeypatch.setenv(NPROC_ENV, "2")
     monkeypatch.setenv("WORLD_SIZE", "1")
