@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import spec_env
 
 from seqlab_spec.spec.load import load_spec
 from seqlab_spec.spec.reference import FIX_COMMAND, json_schema, render_markdown
@@ -52,8 +53,9 @@ def test_markdown_has_one_table_per_section() -> None:
     assert "| `name` | string matching `^[A-Za-z0-9][A-Za-z0-9._-]*$` | **required** |" in text
 
 
-def test_markdown_documents_the_seqlab_data_default() -> None:
-    assert "`<project>/../shared/data`" in render_markdown()
+def test_markdown_says_seqlab_data_has_no_default() -> None:
+    assert "**`SEQLAB_DATA`** names the folder of the corpora that are not redistributed" in render_markdown()
+    assert "shared/data" not in render_markdown()
 
 
 @pytest.mark.parametrize("path", SHIPPED, ids=[p.name for p in SHIPPED])
@@ -64,5 +66,5 @@ def test_shipped_spec_validates(path: Path) -> None:
     from seqlab_spec.spec.root import portable
 
     with portable() if path.stem.endswith("_gpu") else nullcontext():
-        spec = load_spec(path)
+        spec = load_spec(path, env=spec_env())
     assert spec.description, f"{path.name}: add a `description:` (shown by `seqlab-spec ls`)"
