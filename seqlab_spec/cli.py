@@ -11,7 +11,7 @@ from types import ModuleType
 from . import __version__
 from .errors import SeqlabError
 
-COMMANDS = ["validate", "run", "schema", "ls", "predict", "report", "assignment"]
+COMMANDS = ["validate", "run", "schema", "ls", "init", "predict", "report", "assignment"]
 
 
 def _command_module(name: str) -> ModuleType | None:

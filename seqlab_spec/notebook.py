@@ -8,8 +8,6 @@ from pathlib import Path
 
 from .spec import Spec
 
-REPO = Path(__file__).resolve().parents[1]
-
 
 def device_summary() -> str:
     """Print what this machine offers and return 'cuda' or 'cpu' (the notebooks size their defaults by it)."""
@@ -37,6 +35,7 @@ def resolve_params(
     through by hand, the spec is read from `spec_path`. Either way it is validated by the same Spec model.
     """
     from .rundir import create_run_dir
+    from .shipped import checkout_root
     from .spec.load import load_spec, spec_from_params
 
     if spec is not None:
@@ -46,7 +45,8 @@ def resolve_params(
         parsed = load_spec(path if path.is_absolute() else (Path.cwd() / path), list(overrides))
     if run_dir is None:
         out = Path(parsed.run.out_dir)
-        run_path = create_run_dir(out if out.is_absolute() else REPO / out, parsed.name)
+        base = checkout_root() or Path.cwd()  # a checkout's runs/, else beside where the notebook runs
+        run_path = create_run_dir(out if out.is_absolute() else base / out, parsed.name)
     else:
         run_path = Path(run_dir)
     print(f"spec {parsed.name!r}: method {parsed.method.name}, model {parsed.model.name}; run folder {run_path}")

@@ -15,6 +15,7 @@ from collections.abc import Iterator, Sequence
 
 from .errors import DataError, ModelError, SpecError
 from .spec import Spec
+from .tracking import check_installed
 
 log = logging.getLogger("seqlab_spec")
 
@@ -151,6 +152,7 @@ def preflight(specs: Sequence[Spec]) -> None:
             data[key] = _check_data(spec)
         _check_sizes(spec, data[key])
         _check_model(spec, configs)
+        check_installed(spec)
         if spec.signal.name == "oie" and spec.signal.source == "spacy":
             from .signals.oie import resolve_pipeline
 

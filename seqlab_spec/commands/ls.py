@@ -6,8 +6,6 @@ import argparse
 import json
 from pathlib import Path
 
-import seqlab_spec
-
 
 def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
     p = subparsers.add_parser(
@@ -22,8 +20,10 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
 
 
 def project_root() -> Path:
-    """The folder next to the package: the repository root in a checkout."""
-    return Path(seqlab_spec.__file__).resolve().parents[1]
+    """The folder holding the shipped specs/ and notebooks/ (the package once installed, else the checkout)."""
+    from ..shipped import shipped_root
+
+    return shipped_root()
 
 
 def spec_description(path: Path) -> str:

@@ -21,7 +21,9 @@ def add_parser(sub) -> None:
         "1 invalid input (nothing written), 3 a notebook cell failed (the executed notebook stays in the run "
         "folder).",
     )
-    p.add_argument("spec", nargs="?", help="YAML experiment spec (optional with --resume)")
+    p.add_argument(
+        "spec", nargs="?", help="YAML spec file, or a shipped spec's name (`quickstart`); optional with --resume"
+    )
     p.add_argument(
         "--set",
         dest="overrides",
@@ -64,6 +66,7 @@ def add_parser(sub) -> None:
 def run(args: argparse.Namespace) -> int:
     from ..preflight import hardware_problems
     from ..run import resume_run, run_spec
+    from ..shipped import resolve_spec_arg
     from ..spec.load import load_spec
 
     if args.resume is not None:
@@ -76,14 +79,15 @@ def run(args: argparse.Namespace) -> int:
         raise SeqlabError("--force only applies with --resume RUN_DIR")
     if args.spec is None:
         raise SeqlabError("give a SPEC to run (`seqlab-spec ls` lists the shipped ones), or --resume RUN_DIR")
+    spec_path = resolve_spec_arg(args.spec)
     if args.launcher == "torchrun":
         from ..launch import default_nproc, launch
 
         nproc = args.nproc if args.nproc is not None else default_nproc()
-        launch(args.spec, args.overrides, nproc, args.out, args.no_notebook, args.accelerate_config)
+        launch(spec_path, args.overrides, nproc, args.out, args.no_notebook, args.accelerate_config)
         return 0
     if args.nproc is not None or args.accelerate_config is not None:
         raise SeqlabError("--nproc and --accelerate-config apply with --launcher torchrun")
-    spec = load_spec(args.spec, args.overrides, checks=[hardware_problems])
-    run_spec(spec, args.out, use_notebook=not args.no_notebook, spec_dir=Path(args.spec).resolve().parent)
+    spec = load_spec(spec_path, args.overrides, checks=[hardware_problems])
+    run_spec(spec, args.out, use_notebook=not args.no_notebook, spec_dir=spec_path.resolve().parent)
     return 0

@@ -12,6 +12,7 @@ import re
 import secrets
 import shutil
 import tempfile
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
@@ -27,7 +28,7 @@ from .execute import execute
 from .instrument import GRADE_KEY, PlannedCheck, instrument, plan_checks
 from .points import PointsTable, points_for
 from .probe import MIME
-from .release import SMALL_OVERRIDES, merge_overrides
+from .release import GRADING_OVERRIDES, SMALL_OVERRIDES, merge_overrides
 
 
 @dataclass
@@ -52,6 +53,7 @@ class Grade:
     score: float
     max: float
     checks: list[CheckResult] = field(default_factory=list)
+    seconds: float = 0.0  # wall time to grade it
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -66,6 +68,8 @@ class Settings:
     points: PointsTable | None = None
     references: dict[str, NotebookNode] = field(default_factory=dict)
     kernel: str = "python3"
+    # spec overrides for the notebook's training, on top of its own `overrides` parameter
+    training: tuple[str, ...] = GRADING_OVERRIDES
 
 
 def notebook_name(nb: NotebookNode | None, path: Path) -> str:
@@ -85,8 +89,11 @@ def match_reference(name: str, path: Path, references: dict[str, NotebookNode]) 
     return next(iter(references)) if len(references) == 1 else None
 
 
-def grading_parameters(nb: NotebookNode, given: dict[str, Any], run_dir: Path) -> dict[str, Any]:
-    """What papermill injects: the parameters file, solutions=False, a private run folder, small overrides."""
+def grading_parameters(
+    nb: NotebookNode, given: dict[str, Any], run_dir: Path, training: tuple[str, ...] = GRADING_OVERRIDES
+) -> dict[str, Any]:
+    """What papermill injects: the parameters file, solutions=False, a private run folder, and the notebook's
+    own `overrides` with the small release ones and then `training` (later wins) where it has that parameter."""
     idx = parameters_index(nb)
     source = text(nb.cells[idx]) if idx is not None else ""
     names = parameter_names(source)
@@ -96,7 +103,7 @@ def grading_parameters(nb: NotebookNode, given: dict[str, Any], run_dir: Path) -
         values["run_dir"] = str(run_dir)
     if "overrides" in names and "overrides" not in given:
         own = parameter_value(source, "overrides", [])
-        values["overrides"] = merge_overrides([str(o) for o in own or []], list(SMALL_OVERRIDES))
+        values["overrides"] = merge_overrides([str(o) for o in own or []], [*SMALL_OVERRIDES, *training])
     return values
 
 
@@ -230,7 +237,7 @@ def grade_submission(path: Path, label: str, settings: Settings, graded_copy: Pa
         status = execute(
             prepared,
             executed_path,
-            grading_parameters(nb, settings.parameters, tmp_path / "run"),
+            grading_parameters(nb, settings.parameters, tmp_path / "run", settings.training),
             cwd=tmp_path / "cwd",
             timeout=settings.timeout,
             hard_limit=settings.timeout * (code_cells + 2) + 120,
@@ -278,11 +285,13 @@ def grade_all(
     def one(item: tuple[Path, str]) -> Grade:
         path, label = item
         copy_to = graded_dir / f"{label}.ipynb" if graded_dir is not None else None
+        start = time.perf_counter()
         try:
             grade = grade_submission(path, label, settings, copy_to)
         except Exception as exc:  # noqa: BLE001 - a grader bug on one file must not cost the batch
             reason = f"the grader failed on it: {type(exc).__name__}: {exc}"
             grade = Grade(str(path), label, path.stem, "crashed", reason, 0, 0)
+        grade.seconds = round(time.perf_counter() - start, 1)
         if on_done is not None:
             on_done(grade)
         return grade

@@ -32,7 +32,12 @@ from .cells import (
 
 # Added to a notebook's own `overrides` (when its parameters cell has one): minutes on a 2-core CPU.
 SMALL_OVERRIDES = ("train.epochs=1", "data.limit.train=1000")
+# `assignment grade`'s default training (`--training fast`), added after those: the exercises check code, not
+# the trained model's scores, so a few steps on a few sentences suffice (seconds per submission on a CPU
+# instead of minutes). `--training as-released` keeps the student version's; `--set` adds the instructor's.
+GRADING_OVERRIDES = ("train.max_steps=4", "data.limit.train=64", "data.limit.dev=32", "data.limit.test=32")
 STUB_TAG = "solution-removed"
+COLAB_SOURCE = "SEQLAB_SPEC_SOURCE = None"  # the line of the Colab set-up cell that --colab-source fills in
 HEADER_ID = "student-header"
 DEFAULT_SUBMIT = (
     "Restart the kernel and run all cells (Jupyter: *Kernel → Restart Kernel and Run All Cells*; "
@@ -69,9 +74,7 @@ def _exercise_title(cells: list[NotebookNode], index: int, number: int) -> str:
     """The last heading of the nearest markdown cell above `index` (e.g. `Exercise 1 · IOB1 → BIO`)."""
     for cell in reversed(cells[:index]):
         if cell.cell_type == "markdown":
-            headings = [
-                ln.strip().lstrip("#").strip() for ln in text(cell).splitlines() if ln.startswith("#")
-            ]
+            headings = [ln.strip().lstrip("#").strip() for ln in text(cell).splitlines() if ln.startswith("#")]
             if headings:
                 return headings[-1]
             break
@@ -112,9 +115,8 @@ def header_markdown(name: str, exercises: int, checks: int, submit: str | None) 
             f"> **Student version of `{name}`.** It has {exercises} exercise{'s' * (exercises != 1)} "
             f"and {checks} self-check{'s' * (checks != 1)}.",
             ">",
-            "> **Run it.** *Jupyter*: from a checkout of seqlab-spec with the package installed "
-            "(`pip install -e .`), open this file and run the cells in order. *Colab*: upload it "
-            "(*File → Upload notebook*); the first code cell fetches and installs the project. A GPU "
+            "> **Run it.** *Jupyter*: with seqlab-spec installed, open this file and run the cells in order. "
+            "*Colab*: upload it (*File → Upload notebook*); the first code cell installs the kit. A GPU "
             "(*Runtime → Change runtime type → T4 GPU*) makes training faster; on a CPU the notebook uses "
             "its CPU-size settings. Leave `solutions = False` in the parameters cell.",
             ">",
@@ -142,8 +144,10 @@ def release_notebook(
     overrides: list[str] | None = None,
     submit: str | None = None,
     params: dict[str, Any] | None = None,
+    colab_source: str | None = None,
 ) -> Released:
-    """The student version of `nb` (a fresh copy; `nb` is left as it was)."""
+    """The student version of `nb` (a fresh copy; `nb` is left as it was). `colab_source`: what the Colab
+    set-up cell pip-installs the kit from (a requirement, git URL or wheel URL)."""
     nb = copy.deepcopy(nb)
     warnings: list[str] = []
     cells = [c for c in nb.cells if not has_tag(c, INJECTED)]
@@ -169,6 +173,8 @@ def release_notebook(
     elif not exercises:
         warnings.append(f"{name}: `check` cells but no `solution` cell: nothing was removed")
     _set_small_parameters(out, name, overrides, params or {}, warnings)
+    if colab_source:
+        _set_colab_source(out, name, colab_source, warnings)
     header = nbformat.v4.new_markdown_cell(header_markdown(name, exercises, checks, submit))
     header["id"] = HEADER_ID
     nb.cells = [header, *out]
@@ -178,14 +184,20 @@ def release_notebook(
     return Released(nb, exercises, checks, warnings)
 
 
+def _set_colab_source(cells: list[NotebookNode], name: str, source: str, warnings: list[str]) -> None:
+    for cell in cells:
+        if cell.cell_type == "code" and COLAB_SOURCE in text(cell).splitlines():
+            cell.source = text(cell).replace(COLAB_SOURCE, f"SEQLAB_SPEC_SOURCE = {source!r}", 1)
+            return
+    warnings.append(f"{name}: no Colab set-up cell (`{COLAB_SOURCE}`): --colab-source ignored")
+
+
 def parse_param(expr: str) -> tuple[str, Any]:
     """`NAME=VALUE` from the command line: VALUE as a Python literal, else as a string."""
     name, sep, value = expr.partition("=")
     name = name.strip()
     if not sep or not name.isidentifier():
-        raise SeqlabError(
-            f"--param {expr!r}: expected NAME=VALUE, e.g. --param spec_path=specs/quickstart.yaml"
-        )
+        raise SeqlabError(f"--param {expr!r}: expected NAME=VALUE, e.g. --param spec_path=specs/quickstart.yaml")
     try:
         parsed = ast.literal_eval(value.strip())
     except (ValueError, SyntaxError):
@@ -207,9 +219,7 @@ def _set_small_parameters(
     holder.cells = cells
     idx = parameters_index(holder)
     if idx is None:
-        cell = nbformat.v4.new_code_cell(
-            "solutions = False  # the student version has no reference solutions"
-        )
+        cell = nbformat.v4.new_code_cell("solutions = False  # the student version has no reference solutions")
         if params:
             cell.source = set_parameters(cell.source, {**params, "solutions": False})
         cell.metadata["tags"] = ["parameters"]
@@ -230,9 +240,7 @@ def _set_small_parameters(
         if not isinstance(own, list | tuple):
             warnings.append(f"{name}: `overrides` is not a literal list: left as it is")
         else:
-            values["overrides"] = merge_overrides(
-                [str(o) for o in own], [*SMALL_OVERRIDES, *(overrides or [])]
-            )
+            values["overrides"] = merge_overrides([str(o) for o in own], [*SMALL_OVERRIDES, *(overrides or [])])
     elif overrides:
         warnings.append(f"{name}: the parameters cell has no `overrides`: --set ignored")
     cells[idx].source = set_parameters(source, values)
@@ -245,6 +253,7 @@ def release(
     overrides: list[str] | None = None,
     submit: str | None = None,
     params: dict[str, Any] | None = None,
+    colab_source: str | None = None,
 ) -> list[tuple[Path, Released]]:
     """Write the student version of each notebook to out_dir/<name>.ipynb; never overwrites without force."""
     out_dir = Path(out_dir)
@@ -252,9 +261,7 @@ def release(
     names = [t.name for _, t in targets]
     dupes = sorted({n for n in names if names.count(n) > 1})
     if dupes:
-        raise SeqlabError(
-            f"two notebooks would both be written to {out_dir / dupes[0]}; release them separately"
-        )
+        raise SeqlabError(f"two notebooks would both be written to {out_dir / dupes[0]}; release them separately")
     for src, target in targets:
         if target.exists() and target.resolve() == src.resolve():
             raise SeqlabError(f"{target}: --out would overwrite the source notebook; pick another folder")
@@ -262,7 +269,7 @@ def release(
             raise SeqlabError(f"{target} exists; pass --force to overwrite it, or pick another --out folder")
     # Read and transform every notebook before writing any: one bad input leaves nothing half-released.
     released = [
-        (t, release_notebook(read_notebook(s), s.stem, overrides, submit, params)) for s, t in targets
+        (t, release_notebook(read_notebook(s), s.stem, overrides, submit, params, colab_source)) for s, t in targets
     ]
     out_dir.mkdir(parents=True, exist_ok=True)
     for target, rel in released:

@@ -116,6 +116,15 @@ class OieTagger(nn.Module):
         """The backbone's config (what Trainer and PEFT look for on a model)."""
         return self.backbone.config
 
+    def activation_checkpointing_enable(
+        self, activation_checkpointing_kwargs: dict | None = None, every_n_layers: int = 1, offload: bool = False
+    ) -> None:
+        """Checkpoint the backbone's layers (the Trainer calls this for `train.gradient_checkpointing`)."""
+        self.backbone.activation_checkpointing_enable(
+            activation_checkpointing_kwargs, every_n_layers=every_n_layers, offload=offload
+        )
+        self.backbone.enable_input_require_grads()  # frozen embeddings under LoRA still pass gradients
+
     @property
     def rel_pad_id(self) -> int:
         """Relation-tag id of special tokens and padding (implicit injection): one past the real tags."""
@@ -318,6 +327,9 @@ class OieTaggerWithMlm(nn.Module):
     @property
     def config(self) -> Any:
         return self.tagger.config
+
+    def activation_checkpointing_enable(self, *args: Any, **kwargs: Any) -> None:
+        self.tagger.activation_checkpointing_enable(*args, **kwargs)
 
     def mlm_loss(
         self, input_ids: torch.Tensor, attention_mask: torch.Tensor | None, labels: torch.Tensor

@@ -387,6 +387,7 @@ def fit_stage(
     from transformers import PrinterCallback, Trainer
 
     from ..models.multitask import MlmMixCollator, OieCollator, OieTaggerWithMlm
+    from ..tracking import log_into_run_folder
     from ..train import (
         ProgressLines,
         argmax_logits,
@@ -422,6 +423,7 @@ def fit_stage(
     if resumable:
         train_resumable(trainer, out)
     else:
+        log_into_run_folder(trainer, out.parent)
         trainer.train()
         shutil.rmtree(out, ignore_errors=True)
     trained = trainer.model.tagger if spec.method.mlm else trainer.model

@@ -31,7 +31,6 @@ from .overrides import grid_size, parse_override, set_path, split_path, sweep_gr
 from .root import Spec
 
 PACKAGE_DIR = Path(__file__).resolve().parents[1]
-REPO_ROOT = PACKAGE_DIR.parent
 # Fields holding data files: relative values resolve against the spec file's folder.
 PATH_FIELDS: tuple[Loc, ...] = (
     ("data", "train"),
@@ -208,7 +207,6 @@ def interpolate(text: str, env: Mapping[str, str]) -> tuple[str, list[str], bool
     `$${` is a literal `${`.
 
     Returns (text, problems, whether the text starts with a value taken from the environment).
-    SEQLAB_DATA, when unset, defaults to <repo>/../shared/data if that folder exists.
     """
     problems: list[str] = []
     from_env = False
@@ -233,24 +231,15 @@ def interpolate(text: str, env: Mapping[str, str]) -> tuple[str, list[str], bool
         if default is not None:
             return default
         if name == "SEQLAB_DATA":
-            fallback = default_seqlab_data()
-            if fallback is not None:
-                return str(fallback)
             problems.append(
-                f"${{SEQLAB_DATA}} is not set and {REPO_ROOT.parent / 'shared' / 'data'} does not exist: "
-                "export SEQLAB_DATA=/path/to/shared/data"
+                "${SEQLAB_DATA} is not set: this spec reads corpora that are not redistributed; "
+                "export SEQLAB_DATA=/path/to/your/copies (the folder holding conll2003/, ...)"
             )
             return token
         problems.append(f"${{{name}}} is not set: export {name}=... or write ${{{name}:-default}}")
         return token
 
     return _REF.sub(sub, text), problems, from_env
-
-
-def default_seqlab_data() -> Path | None:
-    """<repo>/../shared/data when that folder exists (the layout of the development machines)."""
-    folder = Path(os.path.normpath(REPO_ROOT.parent / "shared" / "data"))
-    return folder if folder.is_dir() else None
 
 
 def _apply_overrides(data: dict[str, Any], overrides: Sequence[str], state: _State) -> list[Doc]:

@@ -51,8 +51,8 @@ checks it and prints every problem at once, each as `file:line:col  key.path  me
 - **Environment variables**: `${{VAR}}` and `${{VAR:-default}}` are replaced in every string value
   (`:-` as in the shell: the default when VAR is unset or empty; write `$${{` for a literal `${{`).
   An unset VAR without a default is an error that names the line: `export VAR=...`.
-  **`SEQLAB_DATA`**, when unset, defaults to the folder `shared/data` next to the project folder
-  (`<project>/../shared/data`) if that folder exists; otherwise it is an error like any other VAR.
+  **`SEQLAB_DATA`** names the folder of the corpora that are not redistributed (CoNLL-2003, ...); it has
+  no default: a spec that uses it while it is unset is an error that says to export it.
 - **Data paths** (`data.train/dev/test`, `data.target.train/dev/test/unlabeled`, `signal.path`):
   a relative path resolves against the spec file's folder; one that starts with `${{VAR}}` taken from
   the environment, or that comes from `--set`, resolves against the working directory.
