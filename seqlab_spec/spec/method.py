@@ -1,13 +1,16 @@
-"""The four methods, one discriminated union keyed by `name`."""
+"""The built-in methods' spec sections; `method_union()`: every registered section, keyed by `name`."""
 
 from __future__ import annotations
 
 import re
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal, Union
 
 from pydantic import Field, field_validator
 
+from .. import methods
 from .base import Section
+
+Spec = Any  # the whole spec (spec.root.Spec, which imports this module: named here, not imported)
 
 PATTERN = re.compile(r"^[01]+$")  # an unmask pattern: one 0/1 per layer group (models/unmask.py reads it here)
 TRANSFER_REGIMES = ("few-shot", "joint")  # oie-multitask regimes that draw k target sentences
@@ -20,13 +23,21 @@ def check_pattern(pattern: str, alternatives: str = "") -> str:
     return pattern
 
 
-class EncoderMethod(Section):
+class MethodSection(Section):
+    """What every method's spec section is: `name` (a Literal, the union's tag) and its own keys."""
+
+    def sweep_axes(self, spec: Spec) -> dict[str, list[Any]]:
+        """Runs this method's settings ask for, as sweep axes (dotted path -> values); {}: one run."""
+        return {}
+
+
+class EncoderMethod(MethodSection):
     name: Literal["encoder"] = Field(
         "encoder", description="Token classification on an encoder (the baseline)."
     )
 
 
-class UnmaskMethod(Section):
+class UnmaskMethod(MethodSection):
     name: Literal["unmask"] = Field(
         description="Decoder LLM as a tagger with layer-group causal-mask removal."
     )
@@ -51,8 +62,14 @@ class UnmaskMethod(Section):
             check_pattern(p, ", or 'all'")
         return v
 
+    def sweep_axes(self, spec: Spec) -> dict[str, list[Any]]:
+        """A list of patterns, or `all` (every 2^groups pattern), is one run per pattern."""
+        if self.unmask == "all":
+            return {"method.unmask": [format(i, f"0{self.groups}b") for i in range(2**self.groups)]}
+        return {"method.unmask": list(self.unmask)} if isinstance(self.unmask, list) else {}
 
-class SiftMethod(Section):
+
+class SiftMethod(MethodSection):
     name: Literal["sift"] = Field(
         description="Supervised in-context fine-tuning: generate the labeled spans."
     )
@@ -80,7 +97,7 @@ class SiftMethod(Section):
     )
 
 
-class OieMultitaskMethod(Section):
+class OieMultitaskMethod(MethodSection):
     name: Literal["oie-multitask"] = Field(description="Event triggers coupled with OIE relation tags.")
     injection: Literal["none", "implicit", "explicit"] = Field(
         "explicit",
@@ -106,8 +123,27 @@ class OieMultitaskMethod(Section):
     def _check_pattern(cls, v: str) -> str:
         return check_pattern(v)
 
+    def sweep_axes(self, spec: Spec) -> dict[str, list[Any]]:
+        """A few-shot/joint spec is one run per k and sample, sample i = train.seed + i (which seeds both
+        the k-shot draw and the training)."""
+        if self.regime not in TRANSFER_REGIMES:
+            return {}
+        axes: dict[str, list[Any]] = {}
+        if len(self.k) > 1:
+            axes["method.k"] = [[k] for k in self.k]
+        if self.n_samples > 1:
+            axes["method.n_samples"] = [1]
+            axes["train.seed"] = [spec.train.seed + i for i in range(self.n_samples)]
+        return axes
 
-Method = Annotated[
-    EncoderMethod | UnmaskMethod | SiftMethod | OieMultitaskMethod, Field(discriminator="name")
-]
-METHOD_NAMES = ("encoder", "unmask", "sift", "oie-multitask")
+
+def method_union() -> Any:
+    """The spec's `method:` type: every registered method's section, a union discriminated by `name`."""
+    classes = methods.sections()
+    wrong = [c.__name__ for c in classes if not (isinstance(c, type) and issubclass(c, MethodSection))]
+    if wrong:
+        raise TypeError(f"method sections must subclass seqlab_spec.spec.method.MethodSection: {', '.join(wrong)}")
+    return Annotated[Union[tuple(classes)], Field(discriminator="name")]  # noqa: UP007 (a tuple of types)
+
+
+Method = method_union()  # the built-in methods, for type hints; Spec.method follows the registry

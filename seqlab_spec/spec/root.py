@@ -6,12 +6,13 @@ from typing import Any
 
 from pydantic import Field, model_validator
 
+from .. import methods
 from ..models.aliases import ALIASES
 from .base import Section
 from .data import DataSpec
 from .evaluation import EvalSpec
 from .loss import LossSpec
-from .method import TRANSFER_REGIMES, EncoderMethod, Method
+from .method import TRANSFER_REGIMES, EncoderMethod, Method, MethodSection, method_union
 from .model import ModelSpec
 from .run import RunSpec
 from .signal import SignalSpec
@@ -27,8 +28,8 @@ class Spec(Section):
     task: TaskSpec = Field(default_factory=TaskSpec, description="What is labeled.")
     data: DataSpec = Field(default_factory=DataSpec, description="Data files and readers.")
     model: ModelSpec = Field(default_factory=ModelSpec, description="Pre-trained model and PEFT.")
-    method: Method = Field(
-        default_factory=EncoderMethod, description="encoder | unmask | sift | oie-multitask."
+    method: Method = Field(  # the registered methods (seqlab_spec.methods): rebuilt when one is registered
+        default_factory=EncoderMethod, description=" | ".join(methods.names()) + "."
     )
     loss: LossSpec = Field(default_factory=LossSpec, description="Which tokens carry the loss.")
     signal: SignalSpec = Field(default_factory=SignalSpec, description="Auxiliary signal (OIE).")
@@ -106,7 +107,16 @@ class Spec(Section):
         return "mrc" if self.method.name == "sift" else "token-ce"
 
 
-def model_kind_problem(method: Method, model_name: str, kind: str) -> str | None:
+def _rebuild_method_union() -> None:
+    """A method registered after import: `method:` accepts exactly the registered sections again."""
+    Spec.model_fields["method"].annotation = method_union()
+    Spec.model_rebuild(force=True)
+
+
+methods.on_change(_rebuild_method_union)
+
+
+def model_kind_problem(method: MethodSection, model_name: str, kind: str) -> str | None:
     """The one rule of which model a method tags with (an encoder, or a decoder LLM), as a "dotted.key: message"
     row; None when `kind` ("encoder" | "decoder") fits. The spec applies it to aliases (their kind is known
     without loading anything); the OIE pipeline to any other model, once its config is read."""
