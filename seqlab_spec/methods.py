@@ -84,9 +84,19 @@ def notebook(name: str) -> str | None:
 
 
 def register(entry: MethodEntry) -> MethodEntry:
-    """Add (or replace) a method; the spec accepts `method: {name: ...}` for it from now on."""
+    """Add (or replace) a method; the spec accepts `method: {name: ...}` for it from now on. A row whose section
+    cannot be imported or is not a MethodSection tagged with its name raises here and is not kept."""
+    previous = _REGISTRY.get(entry.name)
     _REGISTRY[entry.name] = entry
-    _changed()
+    try:
+        _changed()
+    except Exception:
+        if previous is None:
+            del _REGISTRY[entry.name]
+        else:
+            _REGISTRY[entry.name] = previous
+        _changed()
+        raise
     return entry
 
 

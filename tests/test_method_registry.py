@@ -170,6 +170,16 @@ def test_an_unregistered_method_is_an_unknown_name_again(toy, tmp_path, capsys) 
     assert methods.names() == ("encoder", "unmask", "sift", "oie-multitask")
 
 
+def test_a_row_that_does_not_fit_is_refused_and_not_kept(toy) -> None:
+    names = methods.names()
+    wrong_tag = r"method 'lexicom': its section LexiconMethod must declare name: Literal\['lexicom'\]"
+    with pytest.raises(TypeError, match=wrong_tag):
+        methods.register(MethodEntry("lexicom", section="toy_lexicon:LexiconMethod", pipeline="toy_lexicon"))
+    with pytest.raises(ModuleNotFoundError, match="no_such_module"):
+        methods.register(MethodEntry("other", section="no_such_module:Section", pipeline="no_such_module"))
+    assert methods.names() == names
+
+
 def test_every_builtin_row_points_at_its_section_pipeline_and_notebook_source() -> None:
     for name in methods.names():
         entry = methods.get(name)

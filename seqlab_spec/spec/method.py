@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from typing import Annotated, Any, Literal, Union
+from typing import Annotated, Any, Literal, Union, get_args
 
 from pydantic import Field, field_validator
 
@@ -138,11 +138,17 @@ class OieMultitaskMethod(MethodSection):
 
 
 def method_union() -> Any:
-    """The spec's `method:` type: every registered method's section, a union discriminated by `name`."""
-    classes = methods.sections()
-    wrong = [c.__name__ for c in classes if not (isinstance(c, type) and issubclass(c, MethodSection))]
-    if wrong:
-        raise TypeError(f"method sections must subclass seqlab_spec.spec.method.MethodSection: {', '.join(wrong)}")
+    """The spec's `method:` type: every registered method's section, a union discriminated by `name`.
+    TypeError when a row's section is no MethodSection or its `name` Literal is not the row's name."""
+    classes = []
+    for name in methods.names():
+        cls = methods.section(name)
+        fields = getattr(cls, "model_fields", {}) if isinstance(cls, type) else {}
+        if not (isinstance(cls, type) and issubclass(cls, MethodSection)) or "name" not in fields:
+            raise TypeError(f"method {name!r}: its section {cls!r} must subclass seqlab_spec.spec.method.MethodSection")
+        if get_args(fields["name"].annotation) != (name,):
+            raise TypeError(f"method {name!r}: its section {cls.__name__} must declare name: Literal[{name!r}]")
+        classes.append(cls)
     return Annotated[Union[tuple(classes)], Field(discriminator="name")]  # noqa: UP007 (a tuple of types)
 
 
