@@ -455,7 +455,7 @@ def test_unmask_base_runs_and_reloads_with_its_pattern(files, tiny_decoder, tmp_
 
 def test_backbone_kind_must_fit_the_base(files, tiny_decoder):
     """A model folder's kind is known once its config is read (an alias's already in the spec: the same rule,
-    spec.root.model_kind_problem, test_spec_load.py::test_oie_multitask_rules_are_the_spec_s)."""
+    MethodSection.model_kind_problem, test_spec_load.py::test_oie_multitask_rules_are_the_spec_s)."""
     from seqlab_spec.data.labels import LabelSet
 
     labels = LabelSet(["EVENT"])

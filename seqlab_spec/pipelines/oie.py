@@ -237,14 +237,13 @@ def build_model(spec: Spec, labels: LabelSet) -> tuple[OieTagger, Any]:
     from ..models.multitask import OieTagger
     from ..models.registry import from_pretrained, load_tokenizer, model_kind, resolve
     from ..signals.reltags import REL_LABELS
-    from ..spec.root import model_kind_problem
     from ..train import set_seed
 
     _check_one_run(spec)
     m = spec.method
     set_seed(spec.train.seed)
     resolved = resolve(spec.model.name)
-    problem = model_kind_problem(m, spec.model.name, model_kind(resolved))  # a folder or hub id: its config
+    problem = m.model_kind_problem(spec.model.name, model_kind(resolved))  # a folder or hub id: its config
     if problem:
         raise ModelError(problem)
     tokenizer = load_tokenizer(resolved)
