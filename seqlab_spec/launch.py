@@ -158,9 +158,9 @@ def _redirect_output(path: Path) -> None:
 def train_share(spec, scratch: Path) -> None:
     """A rank > 0: the same data, model and training as rank 0 (DDP needs every rank in every step), then
     nothing: rank 0 alone evaluates and writes the run."""
-    from .pipelines import for_method
+    from . import methods
 
-    pipeline = for_method(spec.method.name)
+    pipeline = methods.pipeline(spec.method.name)
     data = pipeline.prepare_data(spec)
     model, tokenizer = pipeline.build_model(spec, data.labels)
     pipeline.fit(spec, model, tokenizer, data, scratch)

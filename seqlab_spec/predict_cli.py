@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from . import methods
 from .data.schemes import from_bio, spans
 from .errors import DataError, SeqlabError
-from .pipelines import for_method
 from .rundir import RUN_FILES
 
 
@@ -42,7 +42,7 @@ def predict_file(run_dir: Path, text: str, source: str, batch_size: int = 64) ->
     if not model_dir.exists():
         raise SeqlabError(f"{run_dir}: no saved model (the run had run.save_model: false or did not finish)")
     sentences = parse_input(text, source)
-    tags = for_method(spec.method.name).predict(model_dir, spec, sentences, batch_size)
+    tags = methods.pipeline(spec.method.name).predict(model_dir, spec, sentences, batch_size)
     return [
         {
             "tokens": toks,

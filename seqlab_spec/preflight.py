@@ -3,7 +3,8 @@ a DataError / ModelError here leaves no run folder behind (`seqlab-spec run` exi
 
 The spec loader has already checked everything the spec alone can tell; this reads each split as the run
 will (bad lines name file:line), loads the model's config (a hub id without network fails here), and checks
-the sizes and shapes that depend on both (k-shot samples, demonstrations, a layer per unmask group).
+the sizes and shapes that depend on both: k-shot samples here, the method's own (demonstrations, a layer per
+unmask group) in its pipeline's `preflight(spec, splits, config)` (seqlab_spec.methods).
 """
 
 from __future__ import annotations
@@ -13,7 +14,8 @@ import json
 import logging
 from collections.abc import Iterator, Sequence
 
-from .errors import DataError, ModelError, SpecError
+from . import methods
+from .errors import DataError, SpecError
 from .spec import Spec
 from .tracking import check_installed
 
@@ -80,62 +82,33 @@ def _check_data(spec: Spec) -> dict:
     return {**splits, **{f"target_{k}": v for k, v in target.items()}}
 
 
-def _check_sizes(spec: Spec, splits: dict) -> None:
-    """Sizes asked for that the data cannot give (k-shot samples, demonstrations, target samples)."""
+def _few_shot_train(spec: Spec, splits: dict) -> list:
+    """The training sentences the run will train on: the few-shot sample when the spec asks for one."""
     from .data.fewshot import sample_k_shot
 
-    train = splits["train"]
     fs = spec.data.few_shot
-    if fs is not None:
-        samples = sample_k_shot(train, fs.k, n=fs.sample + 1, require_span=fs.require_span, seed=fs.seed)
-        train = samples[fs.sample]
-    m = spec.method
-    if m.name == "sift" and m.k >= len(train):
-        raise DataError(
-            f"method.k: {m.k} demonstrations per prompt, but the training split holds {len(train)} sentence(s) "
-            f"(after data.limit / data.few_shot) and a sentence is never its own demonstration; "
-            f"lower method.k to at most {max(len(train) - 1, 0)} or train on more sentences"
-        )
-    if m.name == "oie-multitask" and m.regime in ("few-shot", "joint"):
-        target = splits.get("target_train")
-        if target is None:
-            raise DataError(f"data.target.train: regime {m.regime} samples from it: set data.target.train")
-        if max(m.k) > len(target):
-            raise DataError(
-                f"method.k: {max(m.k)} target sentences asked for, but data.target.train holds {len(target)}; "
-                f"lower method.k"
-            )
+    if fs is None:
+        return splits["train"]
+    return sample_k_shot(splits["train"], fs.k, n=fs.sample + 1, require_span=fs.require_span, seed=fs.seed)[
+        fs.sample
+    ]
 
 
-def _check_model(spec: Spec, configs: dict) -> None:
-    """The model resolves and its config loads (a hub id without network fails here); settings that need the
-    model's shape (an unmask pattern needs a layer per group) are checked against it."""
+def _model_config(spec: Spec, configs: dict):
+    """The model's config (a hub id without network fails here), loaded once per (name, revision)."""
     from .models.registry import from_pretrained, resolve
 
     key = (spec.model.name, spec.model.revision)
     if key not in configs:
         from transformers import AutoConfig
 
-        resolved = resolve(spec.model.name)
         configs[key] = from_pretrained(
             AutoConfig.from_pretrained,
-            resolved,
+            resolve(spec.model.name),
             revision=spec.model.revision,
             trust_remote_code=spec.model.trust_remote_code,
         )
-    config = configs[key]
-    m = spec.method
-    uses_pattern = m.name == "unmask" or (m.name == "oie-multitask" and m.base == "unmask")
-    pattern = getattr(m, "unmask", None) if uses_pattern else None
-    if isinstance(pattern, str) and pattern != "all":  # a list or `all` is a sweep: checked once expanded
-        from .models.unmask import layer_flags
-
-        n_layers = getattr(config, "num_hidden_layers", None)
-        if n_layers is not None:
-            try:
-                layer_flags(pattern, n_layers)
-            except ModelError as e:
-                raise ModelError(f"method.unmask: {e}") from None
+    return configs[key]
 
 
 def preflight(specs: Sequence[Spec]) -> None:
@@ -150,8 +123,11 @@ def preflight(specs: Sequence[Spec]) -> None:
         key = _data_key(spec)
         if key not in data:
             data[key] = _check_data(spec)
-        _check_sizes(spec, data[key])
-        _check_model(spec, configs)
+        splits = {**data[key], "train": _few_shot_train(spec, data[key])}
+        config = _model_config(spec, configs)
+        method_checks = getattr(methods.pipeline(spec.method.name), "preflight", None)
+        if method_checks is not None:  # sizes and shapes only this method's data and model can tell
+            method_checks(spec, splits, config)
         check_installed(spec)
         if spec.signal.name == "oie" and spec.signal.source == "spacy":
             from .signals.oie import resolve_pipeline

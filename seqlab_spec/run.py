@@ -23,8 +23,8 @@ import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from . import methods
 from .errors import SeqlabError
-from .pipelines import for_method
 from .pipelines.common import run_metadata, summary_lines, write_resolved_spec
 from .preflight import preflight
 from .rundir import RUN_FILES, create_run_dir, read_json, update_json
@@ -32,12 +32,6 @@ from .shipped import shipped_root
 from .spec import Spec
 from .sweep import expand
 
-NOTEBOOKS = {
-    "encoder": "01_encoder_baseline.ipynb",
-    "unmask": "03_decoder_unmasking.ipynb",
-    "sift": "04_sift_response_losses.ipynb",
-    "oie-multitask": "02_oie_domain_transfer.ipynb",
-}
 EXIT_NOTEBOOK_FAILED = 3
 PARTIAL_NOTEBOOK = ".notebook.partial.ipynb"  # papermill's output while it runs
 log = logging.getLogger("seqlab_spec")
@@ -59,7 +53,12 @@ def notebook_for(spec: Spec, spec_dir: Path | None = None) -> Path:
         elif not p.is_absolute():
             p = shipped_root() / p
     else:
-        p = shipped_root() / "notebooks" / NOTEBOOKS[spec.method.name]
+        name = methods.notebook(spec.method.name)
+        if name is None:
+            raise SeqlabError(
+                f"method {spec.method.name!r} has no teaching notebook: run it with --no-notebook, or set run.notebook"
+            )
+        p = shipped_root() / "notebooks" / name
     if not p.exists():
         raise SeqlabError(f"run.notebook: {p} does not exist; fix the path or use --no-notebook")
     return p
@@ -140,7 +139,7 @@ def execute_run(spec: Spec, run_dir: Path, notebook: Path | None, **record) -> P
         if notebook is not None:
             execute_notebook(spec, run_dir, notebook)
         else:
-            for_method(spec.method.name).run(spec, run_dir)
+            methods.pipeline(spec.method.name).run(spec, run_dir)
         metrics_path = run_dir / RUN_FILES["metrics"]
         if not metrics_path.exists():
             raise SeqlabError(f"the run finished without writing {metrics_path}")

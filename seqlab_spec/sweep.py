@@ -8,7 +8,6 @@ import re
 from typing import Any
 
 from .spec import Spec
-from .spec.method import TRANSFER_REGIMES
 from .spec.overrides import set_path, split_path
 
 
@@ -18,34 +17,14 @@ def _short(value: Any) -> str:
 
 
 def grid(spec: Spec) -> dict[str, list[Any]]:
-    """The sweep axes, with the sugar spelled out."""
+    """The sweep axes, with the sugar spelled out: the method's own (`MethodSection.sweep_axes`: unmask pattern
+    lists, oie-multitask k and samples), then few-shot samples; an axis the spec's `sweep` names wins."""
     axes = dict(spec.sweep)
-    m = spec.method
-    if m.name == "unmask" and "method.unmask" not in axes:
-        if m.unmask == "all":
-            axes["method.unmask"] = [format(i, f"0{m.groups}b") for i in range(2**m.groups)]
-        elif isinstance(m.unmask, list):
-            axes["method.unmask"] = list(m.unmask)
+    for key, values in spec.method.sweep_axes(spec).items():
+        axes.setdefault(key, values)
     fs = spec.data.few_shot
     if fs is not None and fs.n > 1 and "data.few_shot.sample" not in axes:
         axes["data.few_shot.sample"] = list(range(fs.n))
-    for key, values in transfer_axes(spec).items():  # oie-multitask: one run per (k, sample)
-        axes.setdefault(key, values)
-    return axes
-
-
-def transfer_axes(spec: Spec) -> dict[str, list[Any]]:
-    """The runs a few-shot/joint oie-multitask spec asks for, as sweep axes: one k per run, sample i =
-    train.seed + i (which seeds both the k-shot draw and the training)."""
-    m = spec.method
-    if m.name != "oie-multitask" or m.regime not in TRANSFER_REGIMES:
-        return {}
-    axes: dict[str, list[Any]] = {}
-    if len(m.k) > 1:
-        axes["method.k"] = [[k] for k in m.k]
-    if m.n_samples > 1:
-        axes["method.n_samples"] = [1]
-        axes["train.seed"] = [spec.train.seed + i for i in range(m.n_samples)]
     return axes
 
 

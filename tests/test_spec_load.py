@@ -163,7 +163,7 @@ def test_oie_multitask_rules_are_the_spec_s() -> None:
     assert _rows(OIE + "injection: none, regime: joint, k: []}\n") == [
         "s.yaml:4:66  method.k  an empty list; method.regime 'joint' needs at least one k, e.g. [10]"
     ]
-    # the model kind: one rule (spec.root.model_kind_problem) for aliases here and model folders in the pipeline
+    # the model kind: one rule (MethodSection.model_kind_problem) for aliases here and model folders in the pipeline
     assert _rows(OIE + "injection: none, base: unmask}\n") == [
         "s.yaml:4:54  method.base  unmask needs a decoder LLM, but model.name 'minilm-l6' is an encoder; "
         "use smollm2-135m (or a causal LM), or method.base: encoder"

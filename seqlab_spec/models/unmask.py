@@ -88,6 +88,18 @@ def layer_flags(pattern: str, n_layers: int) -> list[bool]:
     return flags
 
 
+def check_fits(pattern: Any, config: Any) -> None:
+    """Preflight: a spec's `method.unmask` against the model's config, a layer per group (ModelError naming
+    the key). A list or `all` is a sweep: each run's pattern is checked once expanded."""
+    n_layers = getattr(config, "num_hidden_layers", None)
+    if not isinstance(pattern, str) or pattern == "all" or n_layers is None:
+        return
+    try:
+        layer_flags(pattern, n_layers)
+    except ModelError as e:
+        raise ModelError(f"method.unmask: {e}") from None
+
+
 def bidirectional_attention_matrix(
     pattern: str,
     n_layers: int,

@@ -1,12 +1,15 @@
-"""One module per method: the ordered steps a notebook calls, and run() = all of them."""
+"""One module per built-in method: the ordered steps a notebook calls, and run() = all of them.
+
+Which module serves which method is the method registry's (seqlab_spec.methods); `for_method` reads it.
+"""
 
 from __future__ import annotations
 
-import importlib
+from types import ModuleType
 
-MODULES = {"encoder": "tagger", "unmask": "tagger", "oie-multitask": "oie", "sift": "sift"}
+from .. import methods
 
 
-def for_method(name: str):
-    """The pipeline module of a method (a name of spec.method.METHOD_NAMES)."""
-    return importlib.import_module(f".{MODULES[name]}", __name__)
+def for_method(name: str) -> ModuleType:
+    """The pipeline module of a registered method (`methods.pipeline`, kept for notebooks and benchmarks)."""
+    return methods.pipeline(name)

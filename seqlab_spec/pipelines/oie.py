@@ -23,7 +23,7 @@ trigger overlap of each domain (signals/overlap.py; source train and target test
 
 One run trains one (k, sample). The runner expands `method.k` x `method.n_samples` into runs (sample i:
 `train.seed + i`, which seeds both the draw and the training): `sweep.expand(spec)`, with the axes
-`sweep.transfer_axes` gives.
+`OieMultitaskMethod.sweep_axes` gives.
 
 `method.mlm: true` adds a masked-LM loss on unlabeled target text to every training step of every stage (one
 masked batch, DataCollatorForLanguageModeling, rides along each trigger batch; encoder base only). The text is
@@ -132,8 +132,8 @@ class TransferData:
 
 def _check_one_run(spec: Spec) -> None:
     """What makes a valid oie-multitask spec one run (the spec's own rules are in spec/root.py, checked by
-    `seqlab-spec validate`): a spec of several (k, sample) runs is expanded by the runner (sweep.transfer_axes)
-    before it gets here; called with one directly, it says how to expand it."""
+    `seqlab-spec validate`): a spec of several (k, sample) runs is expanded by the runner
+    (OieMultitaskMethod.sweep_axes) before it gets here; called with one directly, it says how to expand it."""
     m = spec.method
     if m.name != "oie-multitask":
         raise SpecError([f"method.name: {m.name!r}; pipelines.oie runs method oie-multitask"])
@@ -237,14 +237,13 @@ def build_model(spec: Spec, labels: LabelSet) -> tuple[OieTagger, Any]:
     from ..models.multitask import OieTagger
     from ..models.registry import from_pretrained, load_tokenizer, model_kind, resolve
     from ..signals.reltags import REL_LABELS
-    from ..spec.root import model_kind_problem
     from ..train import set_seed
 
     _check_one_run(spec)
     m = spec.method
     set_seed(spec.train.seed)
     resolved = resolve(spec.model.name)
-    problem = model_kind_problem(m, spec.model.name, model_kind(resolved))  # a folder or hub id: its config
+    problem = m.model_kind_problem(spec.model.name, model_kind(resolved))  # a folder or hub id: its config
     if problem:
         raise ModelError(problem)
     tokenizer = load_tokenizer(resolved)
@@ -567,6 +566,24 @@ def load_for_predict(model_dir: Path, spec: Spec) -> tuple[OieTagger, Any, Label
     cfg = model.backbone.config
     labels = LabelSet.from_json([cfg.id2label[i] for i in range(len(cfg.id2label))])
     return model.eval(), tokenizer, labels
+
+
+def preflight(spec: Spec, splits: dict, config: Any) -> None:
+    """Before any run folder (seqlab_spec.preflight): k target sentences to draw; a layer per unmask group."""
+    m = spec.method
+    if m.regime in TRANSFER_REGIMES:
+        target = splits.get("target_train")
+        if target is None:
+            raise DataError(f"data.target.train: regime {m.regime} samples from it: set data.target.train")
+        if max(m.k) > len(target):
+            raise DataError(
+                f"method.k: {max(m.k)} target sentences asked for, but data.target.train holds {len(target)}; "
+                f"lower method.k"
+            )
+    if m.base == "unmask":
+        from ..models.unmask import check_fits
+
+        check_fits(m.unmask, config)
 
 
 def run(spec: Spec, run_dir: Path) -> dict:

@@ -29,7 +29,7 @@ import torch
 
 from ..data.labels import LabelSet
 from ..data.types import Sentence
-from ..errors import ModelError
+from ..errors import DataError, ModelError
 from ..precision import autocast_dtype, resolve_precision
 from ..rundir import write_json, write_jsonl
 from ..sift.collator import SiftCollator, build_train_examples
@@ -228,6 +228,17 @@ def save(
     return write_run(
         spec, run_dir, metrics, rows, log, wall_s, lambda d: save_sift_model(model, tokenizer, spec, data, d)
     )
+
+
+def preflight(spec: Spec, splits: dict, config: Any) -> None:
+    """Before any run folder (seqlab_spec.preflight): a sentence is never its own demonstration."""
+    k, n = spec.method.k, len(splits["train"])
+    if k >= n:
+        raise DataError(
+            f"method.k: {k} demonstrations per prompt, but the training split holds {n} sentence(s) "
+            f"(after data.limit / data.few_shot) and a sentence is never its own demonstration; "
+            f"lower method.k to at most {max(n - 1, 0)} or train on more sentences"
+        )
 
 
 def run(spec: Spec, run_dir: Path) -> dict:

@@ -102,6 +102,14 @@ def load_for_predict(model_dir: Path, spec: Spec):
     return load_encoder(model_dir)
 
 
+def preflight(spec: Spec, splits: dict, config) -> None:
+    """Before any run folder (seqlab_spec.preflight): an unmask pattern needs a layer per group."""
+    if spec.method.name == "unmask":
+        from ..models.unmask import check_fits
+
+        check_fits(spec.method.unmask, config)
+
+
 def run(spec: Spec, run_dir: Path) -> dict:
     """All steps, straight from the library (what `seqlab-spec run --no-notebook` does)."""
     t0 = time.time()

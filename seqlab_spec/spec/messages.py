@@ -16,6 +16,7 @@ from typing import Annotated, Any, Union, get_args, get_origin
 from pydantic import BaseModel, ValidationError
 from pydantic.fields import FieldInfo
 
+from .. import methods
 from .locate import Loc, Locator, Row, dotted, get_at, kind_of, set_at, yaml_loader
 from .root import Spec
 
@@ -215,15 +216,9 @@ def _section_models(annotation: Any) -> list[type[BaseModel]]:
     return []
 
 
-_METHODS: dict[str, type[BaseModel]] = {}
-
-
 def _method_classes() -> dict[str, type[BaseModel]]:
-    """{method name: its section model}, read off the discriminated union."""
-    if not _METHODS:
-        for cls in _section_models(Spec.model_fields["method"].annotation):
-            _METHODS[get_args(cls.model_fields["name"].annotation)[0]] = cls
-    return _METHODS
+    """{method name: its section model}, from the method registry."""
+    return {name: methods.section(name) for name in methods.names()}
 
 
 def fields_at(parent: Loc, data: Any, any_method: bool = False) -> dict[str, FieldInfo] | None:
