@@ -541,8 +541,10 @@ def score(
             autocast=dtype,
             word_features=extra,
         )
-        warn_truncated(name, pred.truncated_words, pred.truncated_sentences, spec.train.max_length)
-        metrics[name] = score_split(gold, pred.tags, pred.truncated_words)
+        warn_truncated(
+            name, pred.truncated_words, pred.truncated_sentences, spec.train.max_length, pred.no_subword_words
+        )
+        metrics[name] = score_split(gold, pred.tags, pred.truncated_words, pred.no_subword_words)
         rows += prediction_rows(name, gold, pred.tags, spec.task.scheme)
     return metrics, rows
 

@@ -75,8 +75,10 @@ def evaluate(spec: Spec, model: torch.nn.Module, tokenizer, data: Prepared) -> t
             spec.eval.batch_size,
             autocast=dtype,
         )
-        warn_truncated(split, pred.truncated_words, pred.truncated_sentences, spec.train.max_length)
-        metrics[split] = score_split(gold, pred.tags, pred.truncated_words)
+        warn_truncated(
+            split, pred.truncated_words, pred.truncated_sentences, spec.train.max_length, pred.no_subword_words
+        )
+        metrics[split] = score_split(gold, pred.tags, pred.truncated_words, pred.no_subword_words)
         rows += prediction_rows(split, gold, pred.tags, spec.task.scheme)
     return metrics, rows
 
