@@ -109,32 +109,41 @@ def read_jsonl(
 ) -> list[Sentence]:
     """One JSON object a line: {"tokens": [...], "tags": [...]} of equal, non-zero length."""
     p, text = read_text(path, encoding, key)
-    sentences: list[Sentence] = []
-    for lineno, line in enumerate(split_lines(text), start=1):
-        if not line.strip():
-            continue
-        where = f"{p}:{lineno}"
-        try:
-            obj = json.loads(line)
-        except json.JSONDecodeError as e:
-            raise DataError(f"{where}: invalid JSON ({e.msg} at column {e.colno}); fix the line") from None
-        sentences.append(_record(obj, tokens_field, tags_field, where, {"file": str(p), "line": lineno}))
+    sentences = parse_jsonl(text, str(p), tokens_field, tags_field)
     if not sentences:
         raise DataError(f"{p}: no sentences (only blank lines); {fix_key(key)}")
     return sentences
 
 
-def _record(obj: Any, tokens_field: str, tags_field: str, where: str, meta: dict[str, Any]) -> Sentence:
+def parse_jsonl(
+    text: str, source: str, tokens_field: str = "tokens", tags_field: str | None = "tags"
+) -> list[Sentence]:
+    """The sentences of JSONL text (blank lines skipped); `tags_field=None` reads words only (tags all O),
+    as `predict` does."""
+    sentences: list[Sentence] = []
+    for lineno, line in enumerate(split_lines(text), start=1):
+        if not line.strip():
+            continue
+        where = f"{source}:{lineno}"
+        try:
+            obj = json.loads(line)
+        except json.JSONDecodeError as e:
+            raise DataError(f"{where}: invalid JSON ({e.msg} at column {e.colno}); fix the line") from None
+        sentences.append(_record(obj, tokens_field, tags_field, where, {"file": source, "line": lineno}))
+    return sentences
+
+
+def _record(obj: Any, tokens_field: str, tags_field: str | None, where: str, meta: dict[str, Any]) -> Sentence:
     """Check one {tokens, tags} record (JSONL line or dataset row) and make it a Sentence."""
+    fields = [f for f in (tokens_field, tags_field) if f is not None]
     if not isinstance(obj, dict):
-        raise DataError(
-            f"{where}: expected an object with {tokens_field!r} and {tags_field!r}, "
-            f"found {type(obj).__name__}"
-        )
-    missing = [f for f in (tokens_field, tags_field) if f not in obj]
+        wanted = " and ".join(repr(f) for f in fields)
+        raise DataError(f"{where}: expected an object with {wanted}, found {type(obj).__name__}")
+    missing = [f for f in fields if f not in obj]
     if missing:
         raise DataError(f"{where}: missing field {missing[0]!r} (fields found: {', '.join(map(str, obj))})")
-    tokens, tags = obj[tokens_field], obj[tags_field]
+    tokens = obj[tokens_field]
+    tags = obj[tags_field] if tags_field is not None else ["O"] * len(tokens) if isinstance(tokens, list) else []
     for name, seq in ((tokens_field, tokens), (tags_field, tags)):
         if not isinstance(seq, list) or not all(isinstance(x, str) for x in seq):
             raise DataError(f"{where}: {name!r} must be a list of strings")

@@ -631,6 +631,11 @@ def run(spec: Spec, run_dir: Path) -> dict:
 
 def predict(model_dir: Path, spec: Spec, sentences: list[list[str]], batch_size: int = 64) -> list[list[str]]:
     """BIO tags for new sentences with a saved run model; implicit injection runs the OIE system on them."""
+    return predict_detailed(model_dir, spec, sentences, batch_size).tags
+
+
+def predict_detailed(model_dir: Path, spec: Spec, sentences: list[list[str]], batch_size: int = 64):
+    """`predict` with the words per sentence the model could not see (a predict.TagPredictions)."""
     from ..precision import autocast_dtype, resolve_precision
     from ..predict import predict_tags
     from ..signals import relation_tags
@@ -645,4 +650,4 @@ def predict(model_dir: Path, spec: Spec, sentences: list[list[str]], batch_size:
         model, tokenizer, sentences, labels, spec.train.max_length, batch_size, autocast=dtype,
         word_features=extra,
     )
-    return pred.tags
+    return pred
