@@ -19,8 +19,6 @@ from .spec import Spec
 log = logging.getLogger("seqlab_spec")
 
 
-
-
 def _data_key(spec: Spec) -> str:
     d = spec.data.model_dump(mode="json", exclude={"few_shot"})
     return json.dumps([d, spec.task.model_dump(mode="json")], sort_keys=True)
@@ -106,6 +104,7 @@ def _check_model(spec: Spec, configs: dict) -> None:
             trust_remote_code=spec.model.trust_remote_code,
         )
     config = configs[key]
+    _check_lora_targets(spec, config)
     m = spec.method
     uses_pattern = m.name == "unmask" or (m.name == "oie-multitask" and m.base == "unmask")
     pattern = getattr(m, "unmask", None) if uses_pattern else None
@@ -118,6 +117,37 @@ def _check_model(spec: Spec, configs: dict) -> None:
                 layer_flags(pattern, n_layers)
             except ModelError as e:
                 raise ModelError(f"method.unmask: {e}") from None
+
+
+HEADS = ("classifier", "score")  # transformers' token-classification heads (BERT-likes, GPT-likes)
+
+
+def _check_lora_targets(spec: Spec, config) -> None:
+    """Explicit model.peft.target_modules name linear layers of the backbone (peft matches a name or its
+    dotted suffix), and not a tagging head (trained fully). A skeleton on the meta device: no weights read."""
+    targets = spec.model.peft.target_modules
+    if spec.model.peft.method != "lora" or not isinstance(targets, list):
+        return
+    head = [t for t in targets if t in HEADS]
+    if head and spec.method.name == "encoder":
+        raise ModelError(
+            f"model.peft.target_modules: {head[0]!r} is the tagging head, which is trained fully (no adapter); "
+            "remove it from the list (or use all-linear: LoRA on the backbone's linear layers)"
+        )
+    import torch
+    from transformers import AutoModel
+    from transformers.pytorch_utils import Conv1D
+
+    with torch.device("meta"):
+        skeleton = AutoModel.from_config(config)
+    linear = [n for n, mod in skeleton.named_modules() if isinstance(mod, (torch.nn.Linear, Conv1D))]
+    for t in targets:
+        if not any(n == t or n.endswith("." + t) for n in linear):
+            leaves = sorted({n.rsplit(".", 1)[-1] for n in linear})
+            raise ModelError(
+                f"model.peft.target_modules: {t!r} is no linear layer of {spec.model.name}; its linear layers "
+                f"are named {', '.join(leaves)} (or use all-linear)"
+            )
 
 
 def preflight(specs: Sequence[Spec]) -> None:

@@ -107,6 +107,16 @@ class Spec(Section):
                     f"model.quantization: {self.model.quantization!r} needs a CUDA GPU (bitsandbytes); "
                     "this machine has none: set quantization: none (LoRA still works on CPU)"
                 )
+        if self.model.quantization != "none" and m in ("encoder", "oie-multitask"):
+            out.append(
+                f"model.quantization: {self.model.quantization!r} is for the decoder methods (unmask, sift); "
+                f"method {m} loads full weights: set model.quantization: none"
+            )
+        elif self.model.quantization != "none" and self.model.peft.method != "lora":
+            out.append(
+                f"model.quantization: {self.model.quantization!r} freezes the base weights: set "
+                "model.peft.method: lora to train adapters on it (QLoRA)"
+            )
         return out
 
     @property
