@@ -42,6 +42,11 @@ def parse_input(data: str | bytes, source: str) -> list[list[str]]:
         raise DataError(f"{source}: no sentences (empty input)")
     if lines[0][1].lstrip().startswith("{"):
         return [s.tokens for s in parse_jsonl(text, source, "tokens", None)]
+    if all("\t" in line for _, line in lines):
+        raise DataError(
+            f"{source}: every line holds a tab: a column (CoNLL) file? predict takes JSONL "
+            '({"tokens": [...]} a line) or raw text, one sentence a line'
+        )
     import spacy
 
     tok = spacy.blank("en").tokenizer

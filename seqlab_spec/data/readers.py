@@ -160,6 +160,17 @@ def _hf_local_saved(name: str) -> bool:
     return d.is_dir() and ((d / "dataset_dict.json").exists() or (d / "state.json").exists())
 
 
+def looks_like_path(name: str) -> bool:
+    """A name no hub id can be (ids are `name` or `owner/name`): absolute, ./ ../ ~, two slashes, a backslash."""
+    return (
+        Path(name).is_absolute()
+        or name.startswith((".", "~"))
+        or name.count("/") > 1
+        or "\\" in name
+        or name.endswith("/")
+    )
+
+
 def read_hf(hf_source: Any, split: str) -> list[Sentence]:
     """A split of a Hugging Face dataset (`data.hf`): a hub name, a local data folder, or a
     `save_to_disk` folder. Class-id tags are mapped to names through the features' ClassLabel."""
@@ -168,6 +179,11 @@ def read_hf(hf_source: Any, split: str) -> list[Sentence]:
     name, config = hf_source.name, getattr(hf_source, "config", None)
     tokens_field = getattr(hf_source, "tokens_field", "tokens")
     tags_field = getattr(hf_source, "tags_field", "ner_tags")
+    if looks_like_path(name) and not Path(name).expanduser().exists():
+        raise DataError(
+            f"data.hf.name: {name}: folder not found (a path, so the hub is not asked); fix data.hf.name "
+            "(relative paths resolve against the spec's folder)"
+        )
     try:
         if _hf_local_saved(name):
             loaded = datasets.load_from_disk(name)

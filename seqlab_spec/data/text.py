@@ -45,10 +45,10 @@ def decode(raw: bytes, encoding: str, source: str | Path, what: str = "data.enco
         ends = list(_EOL_BYTES.finditer(raw, 0, e.start))
         line = len(ends) + 1
         col = e.start - (ends[-1].end() if ends else 0) + 1
-        fix = f"set {what} to the file's encoding (e.g. latin-1) or" if what else "give a file in utf-8, or"
+        fix = f"set {what} to the file's encoding (e.g. latin-1) or " if what else ""
         raise DataError(
             f"{source}:{line}: byte 0x{raw[e.start]:02x} at column {col} is not valid {encoding}; "
-            f"{fix} re-save the file as {encoding}"
+            f"{fix}re-save the file as {encoding}"
         ) from None
     return text[1:] if text.startswith("\ufeff") else text
 
@@ -66,12 +66,15 @@ def read_text(path: str | Path, encoding: str, key: str | None) -> tuple[Path, s
     return p, text
 
 
+_CONTROL_NAMES = {0x00: "NUL", 0x09: "TAB", 0x0B: "VT", 0x0C: "FF", 0x0D: "CR", 0x1B: "ESC", 0x7F: "DEL", 0x85: "NEL"}
+
+
 def bad_char(s: str) -> str | None:
-    """The first control character (Unicode Cc) or line/paragraph separator in s, as U+XXXX NAME; else None."""
+    """The first control character (Unicode Cc) or line/paragraph separator in s, as `U+0000 (NUL)`; else None."""
     for ch in s:
         if unicodedata.category(ch) in ("Cc", "Zl", "Zp"):
-            name = unicodedata.name(ch, "control character")
-            return f"U+{ord(ch):04X} {name}".rstrip()
+            name = _CONTROL_NAMES.get(ord(ch)) or unicodedata.name(ch, "")
+            return f"U+{ord(ch):04X}" + (f" ({name})" if name else "")
     return None
 
 
@@ -91,14 +94,12 @@ def check_words(tokens: Sequence[str], tags: Sequence[str] | None, where: Callab
         bad = bad_char(tok)
         if bad:
             raise DataError(
-                f"{where(i)}: word {i + 1} {tok!r} holds the control character {bad}; a line end or column "
-                "separator inside a word means the file was split wrongly: fix the line (or re-save it "
-                "with plain LF line ends)"
+                f"{where(i)}: word {i + 1} {tok!r} holds the control character {bad}, which is not text (a "
+                "stray line end or tab means the line was split wrongly): fix the line"
             )
     for i, tag in enumerate(tags or ()):
         bad = bad_char(tag)
         if bad:
             raise DataError(
-                f"{where(i)}: tag {tag!r} holds the control character {bad}; fix the line (or re-save the "
-                "file with plain LF line ends)"
+                f"{where(i)}: tag {tag!r} holds the control character {bad}, which is not text: fix the line"
             )
