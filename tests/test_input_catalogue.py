@@ -135,7 +135,7 @@ def test_predict_reader(name):
 
 
 @pytest.mark.slow
-def test_predict_command_one_error_line_and_what_it_could_not_see(tiny_run: Path, tmp_path: Path, capsys):
+def test_predict_command_one_error_line_and_what_it_could_not_see(tiny_run: Path, tmp_path: Path, capsys, caplog):
     for name, want in PREDICT.items():
         if not isinstance(want, str):
             continue
@@ -153,15 +153,16 @@ def test_predict_command_one_error_line_and_what_it_could_not_see(tiny_run: Path
         json.dumps({"tokens": ["word"] * 80}) + "\n" + (F / "invisible_words.jsonl").read_text(encoding="utf-8"),
         encoding="utf-8",
     )
-    assert main(["predict", str(tiny_run), "--input", str(long), "--output", str(out)]) == 0
+    with caplog.at_level(logging.WARNING, logger="seqlab_spec"):
+        assert main(["predict", str(tiny_run), "--input", str(long), "--output", str(out)]) == 0
     rows = [json.loads(line) for line in out.read_text().splitlines()]
     assert [(r["truncated_words"], r["no_subword_words"]) for r in rows] == [(18, 0), (0, 4)]
     assert rows[0]["labels"][62:] == ["O"] * 18 and rows[1]["labels"][1] == "O"
-    assert capsys.readouterr().err == (
+    assert [r.getMessage() for r in caplog.records] == [
         f"{long}: 18 words in 1 sentences lie beyond train.max_length=64 subwords; they are predicted O (see "
-        "truncated_words per row; split long sentences)\n"
-        f"{long}: 4 words have no subword for this tokenizer; predicted O (see no_subword_words per row)\n"
-    )
+        "truncated_words per row; split long sentences)",
+        f"{long}: 4 words have no subword for this tokenizer; predicted O (see no_subword_words per row)",
+    ]
 
 
 @pytest.mark.slow
@@ -172,3 +173,25 @@ def test_predict_bad_input_as_a_subprocess_has_no_traceback(tiny_run: Path):
             capture_output=True, text=True, cwd=ROOT, timeout=300,
         )
         assert proc.returncode == 1 and proc.stderr == f"error: {PREDICT[name].format(p=F / name)}\n"
+
+
+def test_invisible_words_are_counted_apart_from_truncation_in_evaluation(tmp_path, caplog):
+    """Words with no subword at max_length 512: their own count and message, not `truncated_words`."""
+    from seqlab_spec.data.labels import LabelSet
+    from seqlab_spec.data.readers import read_jsonl
+    from seqlab_spec.models.tiny import save_tiny_encoder
+    from seqlab_spec.pipelines.common import Prepared
+    from seqlab_spec.pipelines.tagger import build_model, evaluate
+
+    model_dir = save_tiny_encoder(tmp_path / "bert")
+    spec = load_spec(QUICKSTART, [*TINY, f"model.name={model_dir}", "train.max_length=512", "eval.splits=[dev]"])
+    data = Prepared({"dev": read_jsonl(F / "invisible_words.jsonl")}, LabelSet(["PER"]))
+    model, tokenizer = build_model(spec, data.labels)
+    with caplog.at_level(logging.WARNING, logger="seqlab_spec"):
+        metrics, rows = evaluate(spec, model, tokenizer, data)
+    assert (metrics["dev"]["truncated_words"], metrics["dev"]["no_subword_words"]) == (0, 4)
+    assert [r.getMessage() for r in caplog.records] == [
+        "dev: 4 words have no subword for this tokenizer (zero-width or invisible characters only); scored as O, "
+        "their labels are not trained"
+    ]
+    assert [rows[0]["pred"][i] for i in (1, 3, 4, 5)] == ["O"] * 4
