@@ -383,13 +383,19 @@ def unlabeled_text(spec: Spec, data: TransferData) -> list[str]:
     """Target-domain text for the masked-LM pass: data.target.unlabeled, else data.target.train's words."""
     t = spec.data.target
     if t is not None and t.unlabeled:
+        from ..data.text import bad_char, read_text, split_lines
+
         path = resolve_data(t.unlabeled)
         if not path.is_file():
             raise DataError(f"{path}: file not found; fix data.target.unlabeled (one sentence a line)")
-        lines = [line.strip() for line in path.read_text(encoding=spec.data.encoding).splitlines()]
-        text = [line for line in lines if line]
-        if not text:
-            raise DataError(f"{path}: no text; data.target.unlabeled holds one sentence a line")
+        _, raw = read_text(path, spec.data.encoding, "data.target.unlabeled")
+        text = []
+        for i, line in enumerate(split_lines(raw), 1):
+            bad = bad_char(line.replace("\t", " "))
+            if bad:
+                raise DataError(f"{path}:{i}: the line holds the control character {bad}; remove it")
+            if line.strip():
+                text.append(line.strip())
         return text
     if "target_train" in data.splits:
         log.info("method.mlm: masked-LM text = the words of data.target.train (its labels are not read)")
