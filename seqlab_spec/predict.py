@@ -1,7 +1,8 @@
 """Batched tagger inference: sentences sorted by length, one forward per batch, first subword -> word label.
 
-Sorting by length keeps padding (and wasted compute) small; words cut by max_length come back as `O` and are
-counted so the caller can warn: evaluation always covers every gold word.
+Sorting by length keeps padding (and wasted compute) small. Words without a subword come back as `O` and are
+counted per sentence, apart by cause (cut by max_length; dropped whole by the tokenizer), so the caller can
+warn: evaluation always covers every gold word.
 """
 
 from __future__ import annotations
@@ -18,8 +19,20 @@ from .data.labels import LabelSet
 @dataclass
 class TagPredictions:
     tags: list[list[str]]
-    truncated_words: int  # words beyond max_length, predicted O
-    truncated_sentences: int
+    truncated: list[int]  # per sentence: words beyond max_length, predicted O
+    no_subword: list[int]  # per sentence: words the tokenizer turns into nothing, predicted O
+
+    @property
+    def truncated_words(self) -> int:
+        return sum(self.truncated)
+
+    @property
+    def truncated_sentences(self) -> int:
+        return sum(n > 0 for n in self.truncated)
+
+    @property
+    def no_subword_words(self) -> int:
+        return sum(self.no_subword)
 
 
 def _expand(word_values: list[int], word_ids: list[int | None], pad: int) -> list[int]:
@@ -44,7 +57,6 @@ def predict_tags(
     order = sorted(range(len(encoded)), key=lambda i: len(encoded[i].input_ids), reverse=True)
     out: list[list[str]] = [[] for _ in sentences]
     pad_id = tokenizer.pad_token_id
-    cut_words = cut_sents = 0
     ctx = torch.autocast(device_type=device.type, dtype=autocast) if autocast is not None else contextlib.nullcontext()
     for start in range(0, len(order), batch_size):
         idx = order[start : start + batch_size]
@@ -71,9 +83,5 @@ def predict_tags(
                 if w is not None and w not in seen:
                     seen.add(w)
                     words[w] = labels.label(best[row][pos])
-            missing = n_words - len(seen)
-            if missing:
-                cut_words += missing
-                cut_sents += 1
             out[i] = words
-    return TagPredictions(out, cut_words, cut_sents)
+    return TagPredictions(out, [e.truncated for e in encoded], [len(e.no_subword) for e in encoded])

@@ -15,7 +15,7 @@ import logging
 from collections.abc import Iterator, Sequence
 
 from . import methods
-from .errors import DataError, SpecError
+from .errors import DataError, ModelError, SpecError
 from .spec import Spec
 from .tracking import check_installed
 
@@ -111,6 +111,37 @@ def _model_config(spec: Spec, configs: dict):
     return configs[key]
 
 
+HEADS = ("classifier", "score")  # transformers' token-classification heads (BERT-likes, GPT-likes)
+
+
+def _check_lora_targets(spec: Spec, config) -> None:
+    """Explicit model.peft.target_modules name linear layers of the backbone (peft matches a name or its
+    dotted suffix), and not a tagging head (trained fully). A skeleton on the meta device: no weights read."""
+    targets = spec.model.peft.target_modules
+    if spec.model.peft.method != "lora" or not isinstance(targets, list):
+        return
+    head = [t for t in targets if t in HEADS]
+    if head and spec.method.name == "encoder":
+        raise ModelError(
+            f"model.peft.target_modules: {head[0]!r} is the tagging head, which is trained fully (no adapter); "
+            "remove it from the list (or use all-linear: LoRA on the backbone's linear layers)"
+        )
+    import torch
+    from transformers import AutoModel
+    from transformers.pytorch_utils import Conv1D
+
+    with torch.device("meta"):
+        skeleton = AutoModel.from_config(config)
+    linear = [n for n, mod in skeleton.named_modules() if isinstance(mod, (torch.nn.Linear, Conv1D))]
+    for t in targets:
+        if not any(n == t or n.endswith("." + t) for n in linear):
+            leaves = sorted({n.rsplit(".", 1)[-1] for n in linear})
+            raise ModelError(
+                f"model.peft.target_modules: {t!r} is no linear layer of {spec.model.name}; its linear layers "
+                f"are named {', '.join(leaves)} (or use all-linear)"
+            )
+
+
 def preflight(specs: Sequence[Spec]) -> None:
     """Check what only the data and the model can tell, for every run a spec asks for, before anything is
     written: a DataError / ModelError here leaves no run folder behind."""
@@ -125,6 +156,7 @@ def preflight(specs: Sequence[Spec]) -> None:
             data[key] = _check_data(spec)
         splits = {**data[key], "train": _few_shot_train(spec, data[key])}
         config = _model_config(spec, configs)
+        _check_lora_targets(spec, config)
         method_checks = getattr(methods.pipeline(spec.method.name), "preflight", None)
         if method_checks is not None:  # sizes and shapes only this method's data and model can tell
             method_checks(spec, splits, config)

@@ -46,8 +46,9 @@ def test_predict_cli_on_raw_text(tiny_run: Path, tmp_path: Path) -> None:
 
 
 def test_parse_input_errors_name_the_line() -> None:
-    with pytest.raises(DataError, match=r"in.jsonl:2: expected a JSON object"):
+    with pytest.raises(DataError) as e:
         parse_input('{"tokens": ["a"]}\n{"tokens": \n', "in.jsonl")
+    assert str(e.value) == "in.jsonl:2: invalid JSON (Expecting value at column 12); fix the line"
     with pytest.raises(DataError, match="empty input"):
         parse_input("\n\n", "in.txt")
 

@@ -271,6 +271,43 @@ def test_read_hf_local_json_folder_with_string_and_int_tags(tmp_path, monkeypatc
     )
 
 
-def test_read_hf_unloadable_name(tmp_path):
-    with pytest.raises(DataError, match=r"^data.hf.name: cannot load"):
-        read_hf(HF(str(tmp_path / "no_such_dataset_dir")), "train")
+def test_read_hf_a_path_never_goes_to_the_hub(tmp_path, monkeypatch):
+    import datasets
+
+    def no_hub(*a, **k):
+        raise AssertionError("the hub was asked")
+
+    monkeypatch.setattr(datasets, "load_dataset", no_hub)
+    for name in (str(tmp_path / "no_such_dataset_dir"), "./hf_seq", "../data/hf_seq", "data/sets/hf_seq", "~/x"):
+        with pytest.raises(DataError) as e:
+            read_hf(HF(name), "train")
+        assert str(e.value) == (
+            f"data.hf.name: {name}: folder not found (a path, so the hub is not asked); fix data.hf.name "
+            "(relative paths resolve against the spec's folder)"
+        )
+
+
+def test_hf_folder_beside_the_spec_resolves_from_any_working_dir(tmp_path, monkeypatch):
+    import datasets
+
+    from seqlab_spec.data.load import load_splits
+    from seqlab_spec.spec.load import load_spec
+
+    feats = datasets.Features(
+        {
+            "tokens": datasets.Sequence(datasets.Value("string")),
+            "ner_tags": datasets.Sequence(datasets.ClassLabel(names=["O", "B-PER"])),
+        }
+    )
+    ds = datasets.Dataset.from_dict({"tokens": [["Ana", "ran"]], "ner_tags": [[1, 0]]}, features=feats)
+    proj = tmp_path / "proj"
+    datasets.DatasetDict({"train": ds}).save_to_disk(str(proj / "hf_seq"))
+    (proj / "spec.yaml").write_text(
+        "name: hf\ndata: {format: hf, hf: {name: hf_seq, splits: {train: train}}}\n", encoding="utf-8"
+    )
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    spec = load_spec(proj / "spec.yaml")
+    assert spec.data.hf.name == str(proj / "hf_seq")
+    assert [(s.tokens, s.tags) for s in load_splits(spec)["train"]] == [(["Ana", "ran"], ["B-PER", "O"])]

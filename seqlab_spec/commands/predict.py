@@ -22,14 +22,12 @@ def add_parser(sub) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..predict_cli import predict_file
+    from ..errors import SeqlabError
+    from ..predict_cli import predict_file, read_input
 
-    src = sys.stdin if args.input == "-" else open(args.input, encoding="utf-8")  # noqa: SIM115
-    try:
-        rows = predict_file(args.run_dir, src.read(), args.input, args.batch_size)
-    finally:
-        if src is not sys.stdin:
-            src.close()
+    if args.batch_size < 1:
+        raise SeqlabError(f"--batch-size: {args.batch_size} must be at least 1")
+    rows = predict_file(args.run_dir, read_input(args.input), args.input, args.batch_size)
     text = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows)
     if args.output == "-":
         sys.stdout.write(text)

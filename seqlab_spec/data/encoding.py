@@ -14,7 +14,16 @@ from dataclasses import dataclass
 @dataclass
 class Encoded:
     input_ids: list[int]
-    word_ids: list[int | None]  # word index of each subword; None for special tokens
+    word_ids: list[int | None]  # word index of each subword; None for special tokens and bare spaces
+    no_subword: tuple[int, ...] = ()  # words the tokenizer turns into nothing (even without truncation)
+
+    @property
+    def truncated(self) -> int:
+        """Words cut by max_length (they have subwords, but none fit)."""
+        kept = {w for w in self.word_ids if w is not None}
+        return self.n_words - len(kept) - len(self.no_subword)
+
+    n_words: int = 0
 
     @property
     def n_words_kept(self) -> int:
@@ -31,8 +40,28 @@ def _char_to_word(words: list[str]) -> list[int]:
     return owner
 
 
+_SPACE_MARKS = "\u2581\u0120 "  # SentencePiece's "▁", byte-level BPE's "Ġ", a plain space
+
+
+def _word_ids(text: str, owner: list[int], offsets, pieces: list[str]) -> list[int | None]:
+    """The word of each subword: the owner of its first non-space character. A subword that is only a space
+    marker (byte-level BPE's bare "Ġ", SentencePiece's lone "▁", whose offsets may point at the next word's
+    first character) or covers nothing (special tokens) belongs to no word: were it given to a word, that
+    word's label would sit where, under causal attention, the word has not been seen yet."""
+    out: list[int | None] = []
+    for (s, e), piece in zip(offsets, pieces, strict=True):
+        while s < e and text[s] == " ":  # BPE "Ġword" offsets may include the separating space
+            s += 1
+        blank = not piece.strip(_SPACE_MARKS)
+        out.append(owner[s] if s < e and s < len(owner) and not blank else None)
+    return out
+
+
 def encode_words(tokenizer, words: list[str], max_length: int, add_special_tokens: bool = True) -> Encoded:
-    """Tokenize one pre-tokenized sentence, truncated to max_length subwords."""
+    """Tokenize one pre-tokenized sentence, truncated to max_length subwords.
+
+    Words without a subword are told apart: those the tokenizer drops whole (zero-width characters, a
+    soft hyphen, DEL: `no_subword`) and those max_length cut (`truncated`)."""
     text = " ".join(words)
     enc = tokenizer(
         text,
@@ -42,14 +71,13 @@ def encode_words(tokenizer, words: list[str], max_length: int, add_special_token
         max_length=max_length,
     )
     owner = _char_to_word(words)
-    special = set(tokenizer.all_special_ids)
-    word_ids: list[int | None] = []
-    for tid, (s, e) in zip(enc["input_ids"], enc["offset_mapping"], strict=True):
-        if e <= s or (tid in special and add_special_tokens and s == e):
-            word_ids.append(None)
-            continue
-        # skip leading spaces inside the token's span (BPE "Ġword" offsets may include the space)
-        while s < e and text[s] == " ":
-            s += 1
-        word_ids.append(owner[s] if s < len(owner) else None)
-    return Encoded(list(enc["input_ids"]), word_ids)
+    pieces = tokenizer.convert_ids_to_tokens(enc["input_ids"])
+    word_ids = _word_ids(text, owner, enc["offset_mapping"], pieces)
+    kept = {w for w in word_ids if w is not None}
+    no_subword: tuple[int, ...] = ()
+    if len(kept) < len(words):  # rare: find which missing words the tokenizer drops even uncut
+        full = tokenizer(text, return_offsets_mapping=True, add_special_tokens=False)
+        full_pieces = tokenizer.convert_ids_to_tokens(full["input_ids"])
+        seen = {w for w in _word_ids(text, owner, full["offset_mapping"], full_pieces) if w is not None}
+        no_subword = tuple(i for i in range(len(words)) if i not in seen)
+    return Encoded(list(enc["input_ids"]), word_ids, no_subword, len(words))

@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from ..errors import DataError
-from .readers import _read_text
+from .text import check_words, line_col, read_text, split_lines
 from .types import Sentence
 
 Label = Literal["event", "type"]
@@ -110,8 +110,7 @@ def _json_list_items(text: str, where: str) -> list[tuple[int, Any]]:
         return i
 
     def fail(i: int, msg: str) -> DataError:
-        line = text.count("\n", 0, i) + 1
-        col = i - (text.rfind("\n", 0, i) + 1) + 1
+        line, col = line_col(text, i)
         return DataError(f"{where}:{line}: invalid JSON ({msg} at column {col}); fix the file")
 
     i = skip(0)
@@ -129,7 +128,7 @@ def _json_list_items(text: str, where: str) -> list[tuple[int, Any]]:
             obj, end = dec.raw_decode(text, i)
         except json.JSONDecodeError as e:
             raise fail(e.pos, e.msg) from None
-        items.append((text.count("\n", 0, i) + 1, obj))
+        items.append((line_col(text, i)[0], obj))
         i = skip(end)
         if i < len(text) and text[i] == ",":
             i = skip(i + 1)
@@ -147,7 +146,7 @@ def read_ace(
     """Processed ACE 2005 JSON -> one Sentence per item, triggers as BIO (`end` exclusive)."""
     _check_label(label)
     _require(path, "ace", key)
-    p, text = _read_text(path, encoding, key)
+    p, text = read_text(path, encoding, key)
     sentences: list[Sentence] = []
     dropped_total = 0
     for index, (line, item) in enumerate(_json_list_items(text, str(p))):
@@ -178,6 +177,7 @@ def read_ace(
         if dropped:
             meta["overlaps_dropped"] = dropped
         dropped_total += dropped
+        check_words(words, None, lambda i, w=where, n=index: f"{w}: sentence {n}")
         sentences.append(Sentence(list(words), tags, meta))
     if not sentences:
         raise DataError(f"{p}: the list holds no sentences; {('fix ' + key) if key else 'fix the path'}")
@@ -191,10 +191,10 @@ def read_maven(
     """MAVEN JSONL (one document a line) -> one Sentence per content sentence, triggers as BIO."""
     _check_label(label)
     _require(path, "maven", key)
-    p, text = _read_text(path, encoding, key)
+    p, text = read_text(path, encoding, key)
     sentences: list[Sentence] = []
     dropped_total = 0
-    for lineno, raw in enumerate(text.split("\n"), start=1):
+    for lineno, raw in enumerate(split_lines(text), start=1):
         if not raw.strip():
             continue
         where = f"{p}:{lineno}"
@@ -216,6 +216,7 @@ def read_maven(
             toks = sent.get("tokens") if isinstance(sent, dict) else None
             if not isinstance(toks, list) or not all(isinstance(t, str) for t in toks) or not toks:
                 raise DataError(f"{where}: content[{s}].tokens must be a non-empty list of strings")
+            check_words(toks, None, lambda i, w=where, n=s: f"{w}: content[{n}]")
             token_lists.append(toks)
         tag_lists = [["O"] * len(t) for t in token_lists]
         dropped = [0] * len(token_lists)

@@ -65,6 +65,7 @@ def _convert(sents: list[Sentence], scheme: str, source: str) -> list[Sentence]:
     for s in sents:
         if not s.tokens:
             raise DataError(f"{s.where()}: empty sentence (no tokens); remove it from the file")
+        _refuse_o_type(s)
         try:
             bio, n = to_bio(s.tags, scheme)
         except TagError as e:
@@ -87,6 +88,17 @@ def _convert(sents: list[Sentence], scheme: str, source: str) -> list[Sentence]:
             hint,
         )
     return out
+
+
+def _refuse_o_type(s: Sentence) -> None:
+    """`B-O` / `I-O`: what a naive IO -> BIO converter writes; read as a span type "O" it would be trained
+    and scored as an entity."""
+    for i, t in enumerate(s.tags):
+        if len(t) == 3 and t[1] == "-" and t[2] == "O":
+            raise DataError(
+                f"{s.where(i)}: tag {t!r} names a span type called O, almost surely a conversion mistake (an "
+                "IO -> BIO converter that prefixed the outside tag); write O for words outside spans"
+            )
 
 
 def _check_labels(sents: list[Sentence], allowed: list[str] | None, source: str) -> None:

@@ -8,48 +8,29 @@ from __future__ import annotations
 
 import json
 import re
+from collections import Counter
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, Literal
 
 from ..errors import DataError
+from .text import check_words, fix_key, read_text, split_lines
 from .types import Sentence
 
 _WS = re.compile(r"[ \t]+")  # ASCII blanks only: a token may hold a no-break or other Unicode space
 
 
-def _fix_key(key: str | None) -> str:
-    return f"fix {key} in the spec" if key else "fix the path"
-
-
-def _read_text(path: str | Path, encoding: str, key: str | None) -> tuple[Path, str]:
-    """The whole file decoded, with errors that name the line of a bad byte and the option to change."""
-    p = Path(path)
-    if not p.exists():
-        raise DataError(f"{p}: file not found; {_fix_key(key)}")
-    if p.is_dir():
-        raise DataError(f"{p}: is a folder, not a file; {_fix_key(key)}")
-    raw = p.read_bytes()
-    try:
-        text = raw.decode(encoding)
-    except LookupError:
-        raise DataError(f"data.encoding: unknown text encoding {encoding!r} (try utf-8 or latin-1)") from None
-    except UnicodeDecodeError as e:
-        line = raw.count(b"\n", 0, e.start) + 1
-        col = e.start - (raw.rfind(b"\n", 0, e.start) + 1) + 1
-        raise DataError(
-            f"{p}:{line}: byte 0x{raw[e.start]:02x} at column {col} is not valid {encoding}; "
-            f"set data.encoding to the file's encoding (e.g. latin-1) or re-save the file as {encoding}"
-        ) from None
-    if text.startswith("\ufeff"):
-        text = text[1:]
-    if not text.strip():
-        raise DataError(f"{p}: the file is empty; {_fix_key(key)} or fill the file")
-    return p, text
-
-
 def _needed(col: int) -> int:
     return col + 1 if col >= 0 else -col
+
+
+def _split_columns(line: str, separator: str) -> list[str]:
+    if separator == "tab":
+        cols = [c.strip(" ") for c in line.split("\t")]
+        while len(cols) > 1 and not cols[-1]:  # trailing tabs
+            cols.pop()
+        return cols
+    return _WS.split(line.strip(" \t"))
 
 
 def read_conll(
@@ -63,50 +44,58 @@ def read_conll(
 ) -> list[Sentence]:
     """Column file: one word a line, blank lines between sentences, `-DOCSTART-` lines skipped.
 
+    Every word line must have the file's number of columns (the count most of its lines have): a line with
+    more is a word holding a space under `separator: whitespace`, and would silently lose part of the word.
     `key` is the spec field the path came from (e.g. "data.train"), named when the file is missing.
     """
     if separator not in ("whitespace", "tab"):
         raise DataError(f"data.columns.separator: {separator!r} is not one of whitespace, tab")
-    p, text = _read_text(path, encoding, key)
+    p, text = read_text(path, encoding, key)
     need = max(_needed(token_col), _needed(label_col))
     if (token_col < 0) != (label_col < 0):  # one counts from each end: they must not meet on one column
         need = max(need, _needed(token_col) + _needed(label_col))
+    rows: list[tuple[int, list[str] | None]] = []  # (line, columns); None: a sentence boundary
+    for lineno, line in enumerate(split_lines(text), start=1):
+        cols = _split_columns(line, separator) if line.strip(" \t") else [""]
+        if cols == [""] or cols[0].startswith("-DOCSTART-"):
+            rows.append((lineno, None))
+        else:
+            rows.append((lineno, cols))
+    counts = Counter(len(c) for _, c in rows if c is not None)
+    usual = counts.most_common(1)[0][0] if counts else 0
     sentences: list[Sentence] = []
     tokens: list[str] = []
     tags: list[str] = []
     first = 0
-
-    def flush() -> None:
-        nonlocal tokens, tags
-        if tokens:
-            sentences.append(Sentence(tokens, tags, {"file": str(p), "line": first, "format": "conll"}))
-        tokens, tags = [], []
-
-    for lineno, line in enumerate(text.split("\n"), start=1):
-        if not line.strip():
-            flush()
-            continue
-        if separator == "tab":
-            cols = [c.strip(" \r") for c in line.rstrip("\r").split("\t")]
-            while len(cols) > 1 and not cols[-1]:  # trailing tabs
-                cols.pop()
-        else:
-            cols = _WS.split(line.strip(" \t\r\n"))
-        if cols[0].startswith("-DOCSTART-"):
-            flush()
+    for lineno, cols in [*rows, (0, None)]:
+        if cols is None:
+            if tokens:
+                meta = {"file": str(p), "line": first, "format": "conll"}
+                check_words(tokens, tags, lambda i, f=first: f"{p}:{f + i}")
+                sentences.append(Sentence(tokens, tags, meta))
+            tokens, tags = [], []
             continue
         if len(cols) < need:
             raise DataError(
                 f"{p}:{lineno}: expected at least {need} columns, found {len(cols)}; "
                 "fix the line or set data.columns"
             )
+        if len(cols) != usual:
+            fix = (
+                "if a word holds a space, separate the columns by tabs and set data.columns.separator: tab; "
+                "else fix the line"
+                if separator == "whitespace"
+                else "fix the line"
+            )
+            raise DataError(
+                f"{p}:{lineno}: {len(cols)} columns, but {counts[usual]} of the file's lines have {usual}; {fix}"
+            )
         if not tokens:
             first = lineno
         tokens.append(cols[token_col])
-        tags.append(cols[label_col].strip())
-    flush()
+        tags.append(cols[label_col])
     if not sentences:
-        raise DataError(f"{p}: no sentences (only blank or -DOCSTART- lines); {_fix_key(key)}")
+        raise DataError(f"{p}: no sentences (only blank or -DOCSTART- lines); {fix_key(key)}")
     return sentences
 
 
@@ -119,33 +108,42 @@ def read_jsonl(
     key: str | None = None,
 ) -> list[Sentence]:
     """One JSON object a line: {"tokens": [...], "tags": [...]} of equal, non-zero length."""
-    p, text = _read_text(path, encoding, key)
+    p, text = read_text(path, encoding, key)
+    sentences = parse_jsonl(text, str(p), tokens_field, tags_field)
+    if not sentences:
+        raise DataError(f"{p}: no sentences (only blank lines); {fix_key(key)}")
+    return sentences
+
+
+def parse_jsonl(
+    text: str, source: str, tokens_field: str = "tokens", tags_field: str | None = "tags"
+) -> list[Sentence]:
+    """The sentences of JSONL text (blank lines skipped); `tags_field=None` reads words only (tags all O),
+    as `predict` does."""
     sentences: list[Sentence] = []
-    for lineno, line in enumerate(text.split("\n"), start=1):
+    for lineno, line in enumerate(split_lines(text), start=1):
         if not line.strip():
             continue
-        where = f"{p}:{lineno}"
+        where = f"{source}:{lineno}"
         try:
             obj = json.loads(line)
         except json.JSONDecodeError as e:
             raise DataError(f"{where}: invalid JSON ({e.msg} at column {e.colno}); fix the line") from None
-        sentences.append(_record(obj, tokens_field, tags_field, where, {"file": str(p), "line": lineno}))
-    if not sentences:
-        raise DataError(f"{p}: no sentences (only blank lines); {_fix_key(key)}")
+        sentences.append(_record(obj, tokens_field, tags_field, where, {"file": source, "line": lineno}))
     return sentences
 
 
-def _record(obj: Any, tokens_field: str, tags_field: str, where: str, meta: dict[str, Any]) -> Sentence:
+def _record(obj: Any, tokens_field: str, tags_field: str | None, where: str, meta: dict[str, Any]) -> Sentence:
     """Check one {tokens, tags} record (JSONL line or dataset row) and make it a Sentence."""
+    fields = [f for f in (tokens_field, tags_field) if f is not None]
     if not isinstance(obj, dict):
-        raise DataError(
-            f"{where}: expected an object with {tokens_field!r} and {tags_field!r}, "
-            f"found {type(obj).__name__}"
-        )
-    missing = [f for f in (tokens_field, tags_field) if f not in obj]
+        wanted = " and ".join(repr(f) for f in fields)
+        raise DataError(f"{where}: expected an object with {wanted}, found {type(obj).__name__}")
+    missing = [f for f in fields if f not in obj]
     if missing:
         raise DataError(f"{where}: missing field {missing[0]!r} (fields found: {', '.join(map(str, obj))})")
-    tokens, tags = obj[tokens_field], obj[tags_field]
+    tokens = obj[tokens_field]
+    tags = obj[tags_field] if tags_field is not None else ["O"] * len(tokens) if isinstance(tokens, list) else []
     for name, seq in ((tokens_field, tokens), (tags_field, tags)):
         if not isinstance(seq, list) or not all(isinstance(x, str) for x in seq):
             raise DataError(f"{where}: {name!r} must be a list of strings")
@@ -153,12 +151,24 @@ def _record(obj: Any, tokens_field: str, tags_field: str, where: str, meta: dict
         raise DataError(f"{where}: {len(tokens)} tokens but {len(tags)} tags; every token needs one tag")
     if not tokens:
         raise DataError(f"{where}: empty sentence (no tokens); remove the line")
+    check_words(tokens, tags, lambda i: where)
     return Sentence(list(tokens), list(tags), meta)
 
 
 def _hf_local_saved(name: str) -> bool:
     d = Path(name)
     return d.is_dir() and ((d / "dataset_dict.json").exists() or (d / "state.json").exists())
+
+
+def looks_like_path(name: str) -> bool:
+    """A name no hub id can be (ids are `name` or `owner/name`): absolute, ./ ../ ~, two slashes, a backslash."""
+    return (
+        Path(name).is_absolute()
+        or name.startswith((".", "~"))
+        or name.count("/") > 1
+        or "\\" in name
+        or name.endswith("/")
+    )
 
 
 def read_hf(hf_source: Any, split: str) -> list[Sentence]:
@@ -169,6 +179,11 @@ def read_hf(hf_source: Any, split: str) -> list[Sentence]:
     name, config = hf_source.name, getattr(hf_source, "config", None)
     tokens_field = getattr(hf_source, "tokens_field", "tokens")
     tags_field = getattr(hf_source, "tags_field", "ner_tags")
+    if looks_like_path(name) and not Path(name).expanduser().exists():
+        raise DataError(
+            f"data.hf.name: {name}: folder not found (a path, so the hub is not asked); fix data.hf.name "
+            "(relative paths resolve against the spec's folder)"
+        )
     try:
         if _hf_local_saved(name):
             loaded = datasets.load_from_disk(name)

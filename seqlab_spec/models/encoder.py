@@ -7,11 +7,13 @@ from pathlib import Path
 import torch
 
 from ..data.labels import LabelSet
+from ..errors import ModelError
 from ..spec.model import ModelSpec
 from .registry import ResolvedModel, from_pretrained, load_tokenizer, resolve
 
 
 def lora_config(peft_spec, task_type: str, modules_to_save: list[str] | None = None):
+    """LoRA on `target_modules`; the `modules_to_save` (a tagging head) train fully and get no adapter."""
     from peft import LoraConfig
 
     return LoraConfig(
@@ -19,9 +21,24 @@ def lora_config(peft_spec, task_type: str, modules_to_save: list[str] | None = N
         lora_alpha=peft_spec.alpha,
         lora_dropout=peft_spec.dropout,
         target_modules=peft_spec.target_modules,
+        exclude_modules=modules_to_save,
         task_type=task_type,
         modules_to_save=modules_to_save,
     )
+
+
+def head_modules(model: torch.nn.Module, target_modules) -> list[str]:
+    """The token-classification head (children outside the backbone, e.g. `classifier`): trained fully.
+    peft's `all-linear` would also put LoRA on it, which its own full training then refuses (TypeError)."""
+    backbone = getattr(model, "base_model_prefix", "")
+    head = [n for n, c in model.named_children() if n != backbone and any(True for _ in c.parameters())]
+    named = [t for t in target_modules if t in head] if isinstance(target_modules, list) else []
+    if named:
+        raise ModelError(
+            f"model.peft.target_modules: {named[0]!r} is the tagging head, which is trained fully (no adapter); "
+            "remove it from the list (or use all-linear: LoRA on the backbone's linear layers)"
+        )
+    return head
 
 
 def build_encoder(model_spec: ModelSpec, labels: LabelSet) -> tuple[torch.nn.Module, object, ResolvedModel]:
@@ -42,7 +59,8 @@ def build_encoder(model_spec: ModelSpec, labels: LabelSet) -> tuple[torch.nn.Mod
     if model_spec.peft.method == "lora":
         from peft import get_peft_model
 
-        model = get_peft_model(model, lora_config(model_spec.peft, "TOKEN_CLS"))
+        head = head_modules(model, model_spec.peft.target_modules)
+        model = get_peft_model(model, lora_config(model_spec.peft, "TOKEN_CLS", head))
     return model, tokenizer, resolved
 
 

@@ -43,9 +43,12 @@ def prepare_data(spec: Spec) -> Prepared:
     return Prepared(splits, labels)
 
 
-def score_split(gold: list[Sentence], pred_tags: list[list[str]], truncated_words: int = 0) -> dict:
+def score_split(
+    gold: list[Sentence], pred_tags: list[list[str]], truncated_words: int = 0, no_subword_words: int = 0
+) -> dict:
     scores = span_scores([s.tags for s in gold], pred_tags)
     scores["truncated_words"] = truncated_words
+    scores["no_subword_words"] = no_subword_words
     return scores
 
 
@@ -63,7 +66,8 @@ def prediction_rows(split: str, gold: list[Sentence], pred_tags: list[list[str]]
     ]
 
 
-def warn_truncated(split: str, n_words: int, n_sents: int, max_length: int) -> None:
+def warn_truncated(split: str, n_words: int, n_sents: int, max_length: int, no_subword: int = 0) -> None:
+    """What the model could not see: words cut by max_length, and words the tokenizer drops whole."""
     if n_words:
         log.warning(
             "%s: %d words in %d sentences lie beyond train.max_length=%d subwords; they are evaluated as O "
@@ -72,6 +76,13 @@ def warn_truncated(split: str, n_words: int, n_sents: int, max_length: int) -> N
             n_words,
             n_sents,
             max_length,
+        )
+    if no_subword:
+        log.warning(
+            "%s: %d words have no subword for this tokenizer (zero-width or invisible characters only); "
+            "scored as O, their labels are not trained",
+            split,
+            no_subword,
         )
 
 

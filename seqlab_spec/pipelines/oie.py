@@ -335,13 +335,19 @@ def unlabeled_text(spec: Spec, data: TransferData) -> list[str]:
     """Target-domain text for the masked-LM pass: data.target.unlabeled, else data.target.train's words."""
     t = spec.data.target
     if t is not None and t.unlabeled:
+        from ..data.text import bad_char, read_text, split_lines
+
         path = resolve_data(t.unlabeled)
         if not path.is_file():
             raise DataError(f"{path}: file not found; fix data.target.unlabeled (one sentence a line)")
-        lines = [line.strip() for line in path.read_text(encoding=spec.data.encoding).splitlines()]
-        text = [line for line in lines if line]
-        if not text:
-            raise DataError(f"{path}: no text; data.target.unlabeled holds one sentence a line")
+        _, raw = read_text(path, spec.data.encoding, "data.target.unlabeled")
+        text = []
+        for i, line in enumerate(split_lines(raw), 1):
+            bad = bad_char(line.replace("\t", " "))
+            if bad:
+                raise DataError(f"{path}:{i}: the line holds the control character {bad}; remove it")
+            if line.strip():
+                text.append(line.strip())
         return text
     if "target_train" in data.splits:
         log.info("method.mlm: masked-LM text = the words of data.target.train (its labels are not read)")
@@ -492,8 +498,10 @@ def score(
             autocast=dtype,
             word_features=extra,
         )
-        warn_truncated(name, pred.truncated_words, pred.truncated_sentences, spec.train.max_length)
-        metrics[name] = score_split(gold, pred.tags, pred.truncated_words)
+        warn_truncated(
+            name, pred.truncated_words, pred.truncated_sentences, spec.train.max_length, pred.no_subword_words
+        )
+        metrics[name] = score_split(gold, pred.tags, pred.truncated_words, pred.no_subword_words)
         rows += prediction_rows(name, gold, pred.tags, spec.task.scheme)
     return metrics, rows
 
@@ -598,6 +606,11 @@ def run(spec: Spec, run_dir: Path) -> dict:
 
 def predict(model_dir: Path, spec: Spec, sentences: list[list[str]], batch_size: int = 64) -> list[list[str]]:
     """BIO tags for new sentences with a saved run model; implicit injection runs the OIE system on them."""
+    return predict_detailed(model_dir, spec, sentences, batch_size).tags
+
+
+def predict_detailed(model_dir: Path, spec: Spec, sentences: list[list[str]], batch_size: int = 64):
+    """`predict` with the words per sentence the model could not see (a predict.TagPredictions)."""
     from ..precision import autocast_dtype, resolve_precision
     from ..predict import predict_tags
     from ..signals import relation_tags
@@ -612,4 +625,4 @@ def predict(model_dir: Path, spec: Spec, sentences: list[list[str]], batch_size:
         model, tokenizer, sentences, labels, spec.train.max_length, batch_size, autocast=dtype,
         word_features=extra,
     )
-    return pred.tags
+    return pred

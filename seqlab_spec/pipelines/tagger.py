@@ -13,7 +13,7 @@ import torch
 
 from ..data.labels import LabelSet
 from ..precision import autocast_dtype, resolve_precision
-from ..predict import predict_tags
+from ..predict import TagPredictions, predict_tags
 from ..spec import Spec
 from ..train import CHECKPOINTS, build_trainer, log_history, set_seed, tagging_features, train_resumable
 from .common import (
@@ -25,7 +25,9 @@ from .common import (
     write_run,
 )
 
-__all__ = ["prepare_data", "build_model", "fit", "evaluate", "save", "run", "load_for_predict"]
+__all__ = [
+    "prepare_data", "build_model", "fit", "evaluate", "save", "run", "load_for_predict", "predict", "predict_detailed"
+]
 
 
 def build_model(spec: Spec, labels: LabelSet) -> tuple[torch.nn.Module, object]:
@@ -75,8 +77,10 @@ def evaluate(spec: Spec, model: torch.nn.Module, tokenizer, data: Prepared) -> t
             spec.eval.batch_size,
             autocast=dtype,
         )
-        warn_truncated(split, pred.truncated_words, pred.truncated_sentences, spec.train.max_length)
-        metrics[split] = score_split(gold, pred.tags, pred.truncated_words)
+        warn_truncated(
+            split, pred.truncated_words, pred.truncated_sentences, spec.train.max_length, pred.no_subword_words
+        )
+        metrics[split] = score_split(gold, pred.tags, pred.truncated_words, pred.no_subword_words)
         rows += prediction_rows(split, gold, pred.tags, spec.task.scheme)
     return metrics, rows
 
@@ -120,8 +124,14 @@ def run(spec: Spec, run_dir: Path) -> dict:
     return save(spec, run_dir, trainer.model, tokenizer, trainer, metrics, rows, time.time() - t0)
 
 
-def predict(model_dir: Path, spec: Spec, sentences: list[list[str]], batch_size: int = 64) -> list[list[str]]:
-    """BIO tags for new sentences with a saved run model (same code path as the evaluation)."""
+def predict_detailed(model_dir: Path, spec: Spec, sentences: list[list[str]], batch_size: int = 64) -> TagPredictions:
+    """BIO tags for new sentences with a saved run model (same code path as the evaluation), with the words
+    per sentence the model could not see."""
     model, tokenizer, labels = load_for_predict(model_dir, spec)
     dtype = autocast_dtype(resolve_precision(spec.train.precision))
-    return predict_tags(model, tokenizer, sentences, labels, spec.train.max_length, batch_size, autocast=dtype).tags
+    return predict_tags(model, tokenizer, sentences, labels, spec.train.max_length, batch_size, autocast=dtype)
+
+
+def predict(model_dir: Path, spec: Spec, sentences: list[list[str]], batch_size: int = 64) -> list[list[str]]:
+    """BIO tags for new sentences with a saved run model (same code path as the evaluation)."""
+    return predict_detailed(model_dir, spec, sentences, batch_size).tags

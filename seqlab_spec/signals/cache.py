@@ -134,7 +134,9 @@ def _read_entries(p: Path) -> list[tuple[int, list[str], list[str]]]:
         raise DataError(f"{p}: file not found; fix signal.path (a JSONL of {{tokens, tags}} per sentence)")
     entries = []
     allowed = set(REL_LABELS)
-    for lineno, line in enumerate(p.read_text(encoding="utf-8").splitlines(), start=1):
+    from ..data.text import decode, split_lines
+
+    for lineno, line in enumerate(split_lines(decode(p.read_bytes(), "utf-8", p, what="")), start=1):
         if not line.strip():
             continue
         where = f"{p}:{lineno}"

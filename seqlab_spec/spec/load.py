@@ -281,11 +281,12 @@ def _resolve_paths(data: dict[str, Any], locator: Locator, base: Path, state: _S
             parent[loc[-1]] = resolve_data_path(parent[loc[-1]], anchor)
         except ValueError as exc:
             state.rows.append(locator.row(loc, str(exc)))
-    model = data.get("model")
-    if isinstance(model, dict) and isinstance(model.get("name"), str):
-        doc, _ = locator.doc_for(("model", "name"))
-        anchor = base if doc.is_file and ("model", "name") not in state.env_paths else Path.cwd()
-        model["name"] = resolve_model_name(model["name"], anchor)
+    for loc in (("model", "name"), ("data", "hf", "name")):  # local folders or hub ids
+        parent = get_at(data, loc[:-1])
+        if isinstance(parent, dict) and isinstance(parent.get(loc[-1]), str):
+            doc, _ = locator.doc_for(loc)
+            anchor = base if doc.is_file and loc not in state.env_paths else Path.cwd()
+            parent[loc[-1]] = resolve_model_name(parent[loc[-1]], anchor)
 
 
 def resolve_data_path(value: str, base: Path) -> str:
@@ -303,8 +304,8 @@ def resolve_data_path(value: str, base: Path) -> str:
 
 
 def resolve_model_name(value: str, base: Path) -> str:
-    """A local model folder written relative to the spec resolves like a data path; aliases and hub ids
-    (owner/name, which exist on no disk) stay as written."""
+    """A local model (or data.hf dataset) folder written relative to the spec resolves like a data path;
+    aliases and hub ids (owner/name, which exist on no disk) stay as written."""
     if value in ALIASES or not value:
         return value
     p = Path(value).expanduser()

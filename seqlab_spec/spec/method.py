@@ -30,6 +30,7 @@ class MethodSection(Section):
     losses: ClassVar[tuple[str, ...]] = ("token-ce",)  # the loss.strategy values it trains with
     default_loss: ClassVar[str] = "token-ce"  # what loss.strategy: auto means for it
     model_kind: ClassVar[str | None] = None  # "encoder" | "decoder": the model it tags with; None: either
+    quantizable: ClassVar[bool] = False  # trains adapters on frozen base weights, so 4/8-bit loading fits it
 
     def sweep_axes(self, spec: Spec) -> dict[str, list[Any]]:
         """Runs this method's settings ask for, as sweep axes (dotted path -> values); {}: one run."""
@@ -65,6 +66,7 @@ class EncoderMethod(MethodSection):
 
 class UnmaskMethod(MethodSection):
     model_kind: ClassVar[str | None] = "decoder"
+    quantizable: ClassVar[bool] = True
     name: Literal["unmask"] = Field(
         description="Decoder LLM as a tagger with layer-group causal-mask removal."
     )
@@ -97,6 +99,7 @@ class UnmaskMethod(MethodSection):
 
 
 class SiftMethod(MethodSection):
+    quantizable: ClassVar[bool] = True
     losses: ClassVar[tuple[str, ...]] = ("vanilla", "src", "mrc")
     default_loss: ClassVar[str] = "mrc"
     model_kind: ClassVar[str | None] = "decoder"

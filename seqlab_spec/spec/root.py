@@ -77,6 +77,17 @@ class Spec(Section):
                 )
             if self.signal.source == "file" and not self.signal.path:
                 out.append("signal.path: required when signal.source is file (JSONL of {tokens, tags})")
+        if self.model.quantization != "none" and not method.quantizable:
+            decoders = ", ".join(n for n in methods.names() if methods.section(n).quantizable)
+            out.append(
+                f"model.quantization: {self.model.quantization!r} is for the decoder methods ({decoders}); "
+                f"method {method.name} loads full weights: set model.quantization: none"
+            )
+        elif self.model.quantization != "none" and self.model.peft.method != "lora":
+            out.append(
+                f"model.quantization: {self.model.quantization!r} freezes the base weights: set "
+                "model.peft.method: lora to train adapters on it (QLoRA)"
+            )
         out += method.cross_problems(self)  # the method's own rules (oie-multitask: regime, k, target, mlm)
         return out  # what this machine can run (CUDA for QLoRA) is preflight.hardware_problems, not the spec's
 
