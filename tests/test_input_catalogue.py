@@ -204,3 +204,14 @@ def test_invisible_words_are_counted_apart_from_truncation_in_evaluation(tmp_pat
         "their labels are not trained"
     ]
     assert [rows[0]["pred"][i] for i in (1, 3, 4, 5)] == ["O"] * 4
+
+
+def test_o_is_not_a_span_type_in_task_labels():
+    from seqlab_spec.errors import SpecError
+
+    with pytest.raises(SpecError) as e:
+        load_spec(QUICKSTART, ["task.labels=[O, EVENT]"])
+    assert e.value.rows == [
+        "--set task.labels=[O, EVENT]  task.labels  'O' is not a span type: list types without B-/I- and without O "
+        "(e.g. [PER, LOC])"
+    ]
