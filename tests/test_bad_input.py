@@ -222,7 +222,8 @@ def test_gpu_only_setting_on_a_cpu(tmp_path: Path, capsys) -> None:
 
     if torch.cuda.is_available():
         pytest.skip("this machine has a GPU: 4-bit quantization is allowed")
-    assert _run(tmp_path, capsys, "model.quantization=4bit") == (
+    sets = ["model.name=smollm2-135m", "method={name: unmask, unmask: '01'}", "model.peft={method: lora}"]
+    assert _run(tmp_path, capsys, *sets, "model.quantization=4bit") == (
         f"error: {QUICKSTART}: 1 error in the spec\n"
         "  --set model.quantization=4bit  model.quantization  '4bit' needs a CUDA GPU (bitsandbytes); this "
         "machine has none: set quantization: none (LoRA still works on CPU)\n"

@@ -72,6 +72,14 @@ RUN = {
     "b_o_tags.tsv": "{p}:2: tag 'B-O' " + O_TYPE,
     "s_o_tags.tsv": "{p}:2: tag 'S-O' " + O_TYPE,
     "empty.txt": "{p}: the file is empty; fix data.train in the spec or fill the file",
+    # the event readers share the same rules (MAVEN: one document a line; ACE: a JSON list, here with CR LF)
+    "maven_cr_line_ends.jsonl": [
+        (["Ana", "arrived", "late"], ["O", "B-EVENT", "O"]),
+        (["Bo", "left", "."], ["O", "B-EVENT", "O"]),
+    ],
+    "maven_control_char.jsonl": "{p}:1: content[0]: word 2 'arr\\x85ived' holds the control character U+0085 (NEL), "
+    + CONTROL,
+    "ace_empty_word.json": "{p}:19: sentence 1: " + EMPTY,
 }
 
 # file -> the word lists predict reads, or its one error line
@@ -102,7 +110,8 @@ def test_the_catalogue_is_complete():
 def _spec(name: str):
     p = F / name
     sets = [*TINY, f"data.train={p}", "data.dev=null", "data.test=null", "eval.splits=[]"]
-    sets.append(f"data.format={'jsonl' if p.suffix == '.jsonl' else 'conll'}")
+    fmt = "ace" if name.startswith("ace") else "maven" if name.startswith("maven") else None
+    sets.append(f"data.format={fmt or ('jsonl' if p.suffix == '.jsonl' else 'conll')}")
     if p.suffix == ".txt":
         sets.append("data.columns.separator=whitespace")
     if name.startswith("s_o"):
@@ -195,3 +204,14 @@ def test_invisible_words_are_counted_apart_from_truncation_in_evaluation(tmp_pat
         "their labels are not trained"
     ]
     assert [rows[0]["pred"][i] for i in (1, 3, 4, 5)] == ["O"] * 4
+
+
+def test_o_is_not_a_span_type_in_task_labels():
+    from seqlab_spec.errors import SpecError
+
+    with pytest.raises(SpecError) as e:
+        load_spec(QUICKSTART, ["task.labels=[O, EVENT]"])
+    assert e.value.rows == [
+        "--set task.labels=[O, EVENT]  task.labels  'O' is not a span type: list types without B-/I- and without O "
+        "(e.g. [PER, LOC])"
+    ]
