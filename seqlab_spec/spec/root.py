@@ -99,6 +99,13 @@ class Spec(Section):
             out.append(
                 f"method.injection: {self.method.injection!r} needs the OIE signal: add signal: {{name: oie}}"
             )
+        for split in self.eval.splits or []:
+            if not self._declares(split):
+                out.append(
+                    f"eval.splits: {split} is listed but the data has no {split} split (data.{split} is not set); "
+                    f"set data.{split}, drop {split} from eval.splits, or leave eval.splits unset to evaluate "
+                    "the splits the data has"
+                )
         if self.model.quantization != "none" and DEVICE_CHECKS.get():
             import torch  # lazily: validating a spec must not pay for torch unless it asks for QLoRA
 
@@ -108,6 +115,15 @@ class Spec(Section):
                     "this machine has none: set quantization: none (LoRA still works on CPU)"
                 )
         return out
+
+    def _declares(self, split: str) -> bool:
+        """Whether the spec gives data for `split` (its own file or hf split, or the target domain's)."""
+        d = self.data
+        if d.format == "hf":
+            own = d.hf is not None and split in d.hf.splits
+        else:
+            own = getattr(d, split) is not None
+        return own or (d.target is not None and getattr(d.target, split) is not None)
 
     @property
     def loss_strategy(self) -> str:
