@@ -63,7 +63,7 @@ def _prf(tp: int, n_pred: int, n_gold: int) -> tuple[float, float, float]:
 
 def _check(gold: Sequence[Sequence[str]], pred: Sequence[Sequence[str]]) -> None:
     if len(gold) != len(pred):
-        raise DataError(f"{len(gold)} gold sentences but {len(pred)} predicted; score the same sentences")
+        raise DataError(f"{plural(len(gold), 'gold sentence')} but {len(pred)} predicted; score the same sentences")
     for i, (g, p) in enumerate(zip(gold, pred, strict=True)):
         if len(g) != len(p):
             raise DataError(f"sentence {i}: {len(g)} gold tags but {len(p)} predicted; one tag per word")
