@@ -258,3 +258,18 @@ def test_prediction_rows_keep_raw_tags_and_rescore_to_the_headline():
         assert [r["spans"] for r in rows] == [[list(s) for s in read_spans(p, mode)] for p in pred]
     iobes = prediction_rows("test", gold[:1], [["B-A"] + ["O"] * (len(gold[0]) - 1)], "iobes", "strict")[0]
     assert iobes["pred_iobes"][0] == "S-A" and len(iobes["gold_iobes"]) == len(gold[0].tokens)
+
+
+def test_run_summary_names_the_reading():
+    from seqlab_spec.data.types import Sentence
+    from seqlab_spec.pipelines.common import prediction_rows, score_split, summary_lines
+
+    gold = [Sentence(["a", "b", "c"], ["B-A", "I-A", "O"])]
+    pred = [["I-A", "I-A", "O"]]
+    for mode, line in (
+        ("strict", "test  span F1 0.0000  (P 0.0000  R 0.0000; strict reading; conlleval 1.0000)"),
+        ("conlleval", "test  span F1 1.0000  (P 1.0000  R 1.0000; conlleval reading; strict 0.0000)"),
+    ):
+        metrics = {"test": score_split(gold, pred, mode)}
+        rows = prediction_rows("test", gold, pred, "bio", mode)
+        assert summary_lines(metrics, rows, 1).splitlines() == [line, "  a/I-A b/I-A c"]
