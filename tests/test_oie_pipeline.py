@@ -279,7 +279,7 @@ def test_fitted_log_continues_steps_across_stages():
 
 # ------------------------------------------------------------------------------------------------ end to end
 
-METRIC_KEYS = {"source_dev", "source_test", "target_test", "dev", "test", "transfer", "overlap", "meta"}
+METRIC_KEYS = {"source_dev", "source_test", "target_test", "dev", "test", "transfer", "overlap", "scoring", "meta"}
 
 
 def _as_rows(tags: list[list[str]]) -> list[list[str]]:
