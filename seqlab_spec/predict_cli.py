@@ -42,7 +42,10 @@ def predict_file(run_dir: Path, text: str, source: str, batch_size: int = 64) ->
     if not model_dir.exists():
         raise SeqlabError(f"{run_dir}: no saved model (the run had run.save_model: false or did not finish)")
     sentences = parse_input(text, source)
-    tags = for_method(spec.method.name).predict(model_dir, spec, sentences, batch_size)
+    from .models.registry import quiet_progress
+
+    with quiet_progress():  # stdout is the predictions; no "Loading weights" bar on stderr either
+        tags = for_method(spec.method.name).predict(model_dir, spec, sentences, batch_size)
     return [
         {
             "tokens": toks,
