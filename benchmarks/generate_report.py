@@ -155,13 +155,19 @@ def render_train(r: dict[str, Any]) -> str:
     return "\n".join(out)
 
 
+def f1_head(d: dict[str, Any], what: str = "F1") -> str:
+    """A column heading that names the reading its F1 figures were computed in: the result's `f1_reading`;
+    results from before both readings were kept were computed in the conlleval reading."""
+    return f"{what} ({d.get('f1_reading', 'conlleval')} reading)"
+
+
 def render_inference(r: dict[str, Any]) -> str:
     out = [
         f"{r['model']}; {r['sentences']} CoNLL-2003 test sentences; seqlab-spec batch {r['seqlab_batch']}, "
         f"precision {r['seqlab_precision']}.\n"
     ]
     rows = [[k, med(v["sentences_per_s_noisy"], 4), fmt(r["test_f1"].get(k))] for k, v in r["arms"].items()]
-    out.append(table(["arm", "sentences/s (noisy)", "test F1"], rows))
+    out.append(table(["arm", "sentences/s (noisy)", f1_head(r, "test F1")], rows))
     out.append(table(["speed-up (paired rounds)", "ratio"], [[k, med(v)] for k, v in r["speedup"].items()]))
     out.append(f"Tokenization's share of the seqlab arm's time: {med(r['encode_share_of_seqlab'])}.\n")
     rows = []
@@ -238,13 +244,15 @@ def render_unmask(r: dict[str, Any]) -> str:
         out.append(table(["pattern", "s/step (noisy)", f"ratio to {base}"], rows))
     if r.get("f1"):
         rows = []
+        first = next((v for v in r["f1"].values() if "error" not in v), {})
         for k, v in r["f1"].items():
             rows.append(
                 [k, fmt(v.get("dev_f1")), fmt(v.get("test_f1")), fmt(v.get("wall_seconds_noisy"))]
                 if "error" not in v
                 else [k, "error", v["error"][:120], ""]
             )
-        out.append(table(["model / pattern", "dev F1", "test F1", "wall s (noisy)"], rows))
+        head = ["model / pattern", f1_head(first, "dev F1"), f1_head(first, "test F1"), "wall s (noisy)"]
+        out.append(table(head, rows))
     return "\n".join(out)
 
 
@@ -271,7 +279,8 @@ def render_sift(r: dict[str, Any]) -> str:
                 run.get("same_as", ""),
             ]
         )
-    header = ["strategy", "k", "test F1", "P", "R", "parser counts", "train tok/s", "gen tok/s", "note"]
+    test_f1 = "test F1 (strict = conlleval: parsed spans are valid BIO)"
+    header = ["strategy", "k", test_f1, "P", "R", "parser counts", "train tok/s", "gen tok/s", "note"]
     out.append(table(header, rows))
     tp = r.get("train_throughput")
     if tp:
@@ -307,14 +316,14 @@ def render_oie(r: dict[str, Any]) -> str:
                 for side, v in ov.items()
             ]
             out.append("Relation tags alone as trigger predictions (sanity figure):\n")
-            out.append(table(["domain", "split", "strict span F1", "trigger tokens inside a relation"], rows))
+            out.append(table(["domain", "split", "exact span F1", "trigger tokens inside a relation"], rows))
         ks = sorted({int(k) for per_k in d["target_test_f1"].values() for k in per_k})
         rows = []
         for inj, per_k in d["target_test_f1"].items():
             cells = [_mean_std(per_k.get(str(k))) for k in ks]
             rows.append([inj, *cells, _mean_std(d["in_domain_source_test_f1"].get(inj, {}).get("0"))])
         header = ["injection", *("zero-shot" if k == 0 else f"k={k}" for k in ks), "in-domain (source test)"]
-        out.append("Target test F1, mean ± std over seeds (n):\n")
+        out.append(f"Target test {f1_head(d)}, mean ± std over seeds (n):\n")
         out.append(table(header, rows))
     return "\n".join(out)
 

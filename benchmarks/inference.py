@@ -226,7 +226,8 @@ def main(argv: list[str] | None = None) -> int:
             for b in args.pipeline_batch
         },
         "encode_share_of_seqlab": common.paired_ratio(samples, "encode_only", main_arm, "seconds"),
-        "test_f1": {k: span_scores(gold_tags, v)["micro"]["f1"] for k, v in preds.items()},
+        "f1_reading": "strict",
+        "test_f1": {k: span_scores(gold_tags, v, "strict")["micro"]["f1"] for k, v in preds.items()},
         "agreement": {},
         "pipeline_groups_with_inner_word_boundary": split_groups,
     }

@@ -107,6 +107,7 @@ def run_direction(args, name: str, tiny_model: Path | None, work: Path) -> dict[
         "settings": spec.model_dump(mode="json", include={"data", "train"}),
         "sentences": {split: len(s) for split, s in data.splits.items()},
         "overlap": data.overlap,
+        "f1_reading": spec.eval.mode,
         "target_test_f1": _jsonable(oie_compare.summarize(rows, "target_test_f1")),
         "in_domain_source_test_f1": _jsonable(oie_compare.summarize(zero, "source_test_f1")),
         "source_dev_f1": _jsonable(oie_compare.summarize(zero, "source_dev_f1")),

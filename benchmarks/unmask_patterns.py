@@ -126,6 +126,7 @@ def step_time(args, spec, rounds: int) -> dict[str, Any]:
 
 
 def one_run(spec, out: Path) -> dict[str, Any]:
+    from seqlab_spec.evaluate import headline_f1
     from seqlab_spec.run import run_one
     from seqlab_spec.rundir import read_json
 
@@ -134,8 +135,9 @@ def one_run(spec, out: Path) -> dict[str, Any]:
     metrics = read_json(run_dir / "metrics.json")
     log = [r for r in (read_json(run_dir / "run.json").get("attempts") or [])]
     return {
-        "dev_f1": metrics.get("dev", {}).get("micro", {}).get("f1"),
-        "test_f1": metrics.get("test", {}).get("micro", {}).get("f1"),
+        "f1_reading": spec.eval.mode,
+        "dev_f1": headline_f1(metrics, "dev"),
+        "test_f1": headline_f1(metrics, "test"),
         "wall_seconds_noisy": round(time.time() - t0, 1),
         "attempts": len(log),
     }

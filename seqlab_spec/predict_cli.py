@@ -87,12 +87,16 @@ def predict_file(run_dir: Path, data: str | bytes, source: str, batch_size: int 
         raise SeqlabError(f"{run_dir}: no saved model (the run had run.save_model: false or did not finish)")
     sentences = parse_input(data, source)
     module = methods.pipeline(spec.method.name)
+    from .models.registry import quiet_progress
+
     detailed = getattr(module, "predict_detailed", None)
     counts: list[dict] = [{} for _ in sentences]
     if detailed is None:  # sift: prompts are bounded by method.token_budget, not by words cut
-        tags = module.predict(model_dir, spec, sentences, batch_size)
+        with quiet_progress():  # stdout is the predictions; no "Loading weights" bar on stderr either
+            tags = module.predict(model_dir, spec, sentences, batch_size)
     else:
-        pred = detailed(model_dir, spec, sentences, batch_size)
+        with quiet_progress():
+            pred = detailed(model_dir, spec, sentences, batch_size)
         tags = pred.tags
         counts = [
             {"truncated_words": t, "no_subword_words": n} for t, n in zip(pred.truncated, pred.no_subword, strict=True)

@@ -58,7 +58,7 @@ def _quiet(logger: logging.Logger) -> Iterator[None]:
 
 
 def _check_data(spec: Spec) -> dict:
-    """Read every split as the run will (DataError with file:line on bad input); warn about missing splits."""
+    """Read every split as the run will (DataError with file:line on bad input)."""
     from .data.load import load_splits, load_target_splits
 
     with _quiet(log):
@@ -69,17 +69,18 @@ def _check_data(spec: Spec) -> dict:
             "data.train: not set, and every method trains: set data.train to the training file "
             "(for format hf: a train entry in data.hf.splits)"
         )
-    for split in spec.eval.splits:
-        if split not in splits:
-            log.warning(
-                "eval.splits: %s is listed but the data has no %s split, so it is not evaluated; "
-                "set data.%s or drop %s from eval.splits",
-                split,
-                split,
-                split,
-                split,
-            )
     return {**splits, **{f"target_{k}": v for k, v in target.items()}}
+
+
+def _check_eval_splits(spec: Spec, splits: dict) -> None:
+    """A split eval.splits lists must be in the data (the spec loader has checked the spec names a file for it;
+    an hf dataset may still lack it). Unset, eval.splits means the splits the data has: nothing to check."""
+    for split in spec.eval.splits or []:
+        if split not in splits and f"target_{split}" not in splits:
+            raise DataError(
+                f"eval.splits: {split} is listed but the data has no {split} split; check data.{split}, drop "
+                f"{split} from eval.splits, or leave eval.splits unset to evaluate the splits the data has"
+            )
 
 
 def _few_shot_train(spec: Spec, splits: dict) -> list:
@@ -154,6 +155,7 @@ def preflight(specs: Sequence[Spec]) -> None:
         key = _data_key(spec)
         if key not in data:
             data[key] = _check_data(spec)
+        _check_eval_splits(spec, data[key])
         splits = {**data[key], "train": _few_shot_train(spec, data[key])}
         config = _model_config(spec, configs)
         _check_lora_targets(spec, config)

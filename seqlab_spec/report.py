@@ -6,6 +6,7 @@ import statistics
 from pathlib import Path
 from typing import Any
 
+from .evaluate import READINGS, headline, headline_f1
 from .plots import f1_bars
 from .rundir import create_run_dir, load_run, write_text
 
@@ -23,40 +24,60 @@ def _flatten(d: dict, prefix: str = "") -> dict[str, Any]:
     return out
 
 
-def _f1(metrics: dict, split: str) -> float | None:
-    return metrics.get(split, {}).get("micro", {}).get("f1")
-
-
-def _fmt(values: list[float]) -> str:
+def _fmt(values: list[float], seeds: list) -> str:
+    """Mean ± sample std over runs of different seeds; runs that repeat one seed have no spread to show: their
+    value when they agree, else their range."""
     if not values:
         return "–"
-    if len(values) == 1:
+    if len(values) == 1 or (len(set(seeds)) == 1 and len(set(values)) == 1):
         return f"{values[0]:.4f}"
+    if len(set(seeds)) == 1:
+        return f"{statistics.mean(values):.4f} (range {min(values):.4f}–{max(values):.4f})"
     return f"{statistics.mean(values):.4f} ± {statistics.stdev(values):.4f}"
 
 
+def _reading(metrics: dict) -> str:
+    """The headline reading of a run's metrics ("strict" / "conlleval"), "–" when no split was scored."""
+    for split in ("test", "dev"):
+        if split in metrics:
+            return headline(metrics[split])[0]
+    return "–"
+
+
 def compare(run_dirs: list[Path]) -> tuple[str, list[tuple[str, float, float]]]:
-    """Markdown table and (label, mean dev F1, mean test F1) rows for a bar chart."""
+    """Markdown table and (label, mean dev F1, mean test F1) rows for a bar chart. Settings are named by their
+    full dotted keys; F1 is each run's headline reading (named in the table)."""
     loaded = [(Path(d), *load_run(d)) for d in run_dirs]
     flat = [_flatten(spec.model_dump(mode="json")) for _, spec, _ in loaded]
+    readings = [_reading(m) for _, _, m in loaded]
     keys = sorted({k for f in flat for k in f})
     differing = [k for k in keys if k not in IGNORED and len({repr(f.get(k)) for f in flat}) > 1]
     setting_keys = [k for k in differing if k != "train.seed"]
     groups: dict[tuple, list[int]] = {}
     for i, f in enumerate(flat):
-        groups.setdefault(tuple(repr(f.get(k)) for k in setting_keys), []).append(i)
-    head = ["setting", "method", "model", "runs", "dev F1", "test F1"]
+        groups.setdefault((readings[i], *(repr(f.get(k)) for k in setting_keys)), []).append(i)
+    head = ["setting", "method", "model", "runs", "F1 reading", "dev F1", "test F1"]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     bars = []
     for idx in groups.values():
         f0 = flat[idx[0]]
-        label = ", ".join(f"{k.split('.')[-1]}={f0.get(k)}" for k in setting_keys) or loaded[idx[0]][1].name
-        dev = [v for i in idx if (v := _f1(loaded[i][2], "dev")) is not None]
-        test = [v for i in idx if (v := _f1(loaded[i][2], "test")) is not None]
+        label = ", ".join(f"{k}={f0.get(k)}" for k in setting_keys) or loaded[idx[0]][1].name
+        seeds = [flat[i].get("train.seed") for i in idx]
+        dev = [v for i in idx if (v := headline_f1(loaded[i][2], "dev")) is not None]
+        test = [v for i in idx if (v := headline_f1(loaded[i][2], "test")) is not None]
         runs = ", ".join(loaded[i][0].name for i in idx)
-        lines.append(f"| {label} | {f0['method.name']} | {f0['model.name']} | {runs} | {_fmt(dev)} | {_fmt(test)} |")
+        lines.append(
+            f"| {label} | {f0['method.name']} | {f0['model.name']} | {runs} | {readings[idx[0]]} "
+            f"| {_fmt(dev, seeds)} | {_fmt(test, seeds)} |"
+        )
         bars.append((label, statistics.mean(dev) if dev else 0.0, statistics.mean(test) if test else 0.0))
-    note = "\nMean ± sample std over runs that differ only by `train.seed`; strict span micro F1.\n"
+    used = [r for r in READINGS if r in readings]
+    note = (
+        "\nSpan micro F1 in each run's headline reading (eval.mode): "
+        + "; ".join(f"{r} = {READINGS[r]}" for r in used)
+        + ". Mean ± sample std over runs that differ only by `train.seed`; runs repeating one seed show their "
+        "value (or range).\n"
+    )
     return "\n".join(lines) + "\n" + note, bars
 
 

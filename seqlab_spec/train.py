@@ -51,8 +51,9 @@ def tagging_features(sentences: list[Sentence], tokenizer, labels: LabelSet, max
     return out
 
 
-def metrics_from_logits(labels: LabelSet) -> Callable:
-    """compute_metrics for the Trainer: strict span F1 over first subwords (the dev-selection signal)."""
+def metrics_from_logits(labels: LabelSet, mode: str = "strict") -> Callable:
+    """compute_metrics for the Trainer: span F1 over first subwords in reading `mode` (eval.mode), the
+    dev-selection signal."""
 
     def compute(pred) -> dict[str, float]:
         pred_ids, gold_ids = pred.predictions, pred.label_ids
@@ -61,7 +62,7 @@ def metrics_from_logits(labels: LabelSet) -> Callable:
             keep = g_row != -100
             gold.append([labels.label(int(i)) for i in g_row[keep]])
             guess.append([labels.label(int(i)) for i in p_row[keep]])
-        s = span_scores(gold, guess)
+        s = span_scores(gold, guess, mode)
         return {"f1": s["micro"]["f1"], "precision": s["micro"]["precision"], "recall": s["micro"]["recall"]}
 
     return compute
@@ -159,7 +160,7 @@ def build_trainer(
         train_dataset=Dataset.from_list(train_features),
         eval_dataset=Dataset.from_list(dev_features) if dev_features else None,
         data_collator=collator or DataCollatorForTokenClassification(tokenizer, pad_to_multiple_of=8),
-        compute_metrics=metrics_from_logits(labels),
+        compute_metrics=metrics_from_logits(labels, spec.eval.mode),
         preprocess_logits_for_metrics=argmax_logits,
         callbacks=[ProgressLines(), *resume_callbacks(spec, resumable)],
     )
@@ -223,7 +224,10 @@ def train_resumable(trainer: Trainer, out: Path) -> None:
     if last is not None:
         print(f"resuming training from {last} (step {last.name.rsplit('-', 1)[1]})", flush=True)
     log_into_run_folder(trainer, out.parent)
-    trainer.train(resume_from_checkpoint=str(last) if last is not None else None)
+    from .models.registry import quiet_progress
+
+    with quiet_progress():  # each epoch's checkpoint save and the best model's reload stay out of the log
+        trainer.train(resume_from_checkpoint=str(last) if last is not None else None)
     discard_checkpoints(out)
 
 

@@ -118,16 +118,45 @@ def test_missing_file_names_the_key(tmp_path: Path, capsys) -> None:
     )
 
 
-def test_an_eval_split_without_data_is_warned(caplog) -> None:
+def test_an_eval_split_without_data_is_an_error_validate_reports(tmp_path: Path, capsys) -> None:
+    """One behaviour everywhere: a split eval.splits lists must have data, and `validate` says so (as `run`)."""
+    message = (
+        "eval.splits  test is listed but the data has no test split (data.test is not set); set data.test, drop "
+        "test from eval.splits, or leave eval.splits unset to evaluate the splits the data has\n"
+    )
+    assert _run(tmp_path, capsys, "eval.splits=[dev, test]", "data.test=null").endswith(message)
+    assert main(["validate", str(QUICKSTART), "--set", "eval.splits=[dev, test]", "--set", "data.test=null"]) == 1
+    assert capsys.readouterr().err.endswith(message)
+
+
+def test_unset_eval_splits_evaluates_the_splits_the_data_has(caplog, capsys) -> None:
+    from seqlab_spec.pipelines.common import eval_splits, prepare_data
     from seqlab_spec.preflight import preflight
     from seqlab_spec.spec.load import load_spec
 
+    spec = load_spec(QUICKSTART, [*TINY, "eval.splits=null", "data.test=null"])
+    assert main(["validate", str(QUICKSTART), "--set", "eval.splits=null", "--set", "data.test=null"]) == 0
     with caplog.at_level(logging.WARNING, logger="seqlab_spec"):
-        preflight([load_spec(QUICKSTART, [*TINY, "data.test=null"])])
-    assert [r.getMessage() for r in caplog.records] == [
-        "eval.splits: test is listed but the data has no test split, so it is not evaluated; set data.test or "
-        "drop test from eval.splits"
+        preflight([spec])
+    assert caplog.records == []
+    capsys.readouterr()
+    data = prepare_data(spec)
+    assert eval_splits(spec, data.splits) == ["dev"]
+
+    def counts(split: str) -> str:
+        sents = data.splits[split]
+        words = sum(len(s.tokens) for s in sents)
+        return f"{len(sents)} sentences, {words} words, {sum(t == 'B-EVENT' for s in sents for t in s.tags)} spans"
+
+    assert capsys.readouterr().out.splitlines() == [
+        "span types (1, from the training sentences, tags from column 1 (data.columns.label) of the files): EVENT",
+        f"train {counts('train')}",
+        f"dev   {counts('dev')}",
+        "evaluated after training: dev (headline: strict reading)",
     ]
+    assert counts("train").startswith("64 sentences") and counts("dev").startswith("24 sentences")
+    both = load_spec(QUICKSTART, [*TINY, "eval.splits=null"])
+    assert eval_splits(both, {"train": [], "dev": [], "test": []}) == ["dev", "test"]
 
 
 # ----------------------------------------------------------------------------------------------- settings
@@ -260,12 +289,13 @@ def test_invalid_bio_unseen_types_and_long_sentences_run_warned_and_counted(tmp_
     assert code == 0
     warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
     (run_dir,) = (tmp_path / "runs").iterdir()
-    metrics = json.loads((run_dir / "metrics.json").read_text())["dev"]
+    dev = json.loads((run_dir / "metrics.json").read_text())["dev"]
+    metrics = {**dev["strict"], "truncated_words": dev["truncated_words"]}
     assert warnings == [
         f"{train}: 1 tag(s) break task.scheme bio (first at {train}:{bad_line}: 'I-EVENT'); read as seqeval reads "
         "them: a tag that continues no span starts one",
         "data.dev: 2 gold span(s) of types never seen in train (STATE: 2); kept: they count as misses",
-        f"dev: {metrics['truncated_words']} words in 1 sentences lie beyond train.max_length=64 subwords; they are "
+        f"dev: {metrics['truncated_words']} words in 1 sentence lie beyond train.max_length=64 subwords; they are "
         "evaluated as O (raise train.max_length to include them)",
     ]
     assert metrics["n_gold"] == 4 and metrics["per_label"]["STATE"]["support"] == 2

@@ -70,15 +70,16 @@ def test_validate_checks_this_machine_unless_portable(good: Path, capsys) -> Non
 
     if torch.cuda.is_available():
         pytest.skip("this machine has a GPU: 4-bit quantization is allowed")
-    good.write_text(GOOD + "model:\n  quantization: 4bit\n")
+    good.write_text(GOOD + "method: {name: unmask}\nmodel:\n  name: smollm2-135m\n  peft: {method: lora}\n"
+                    "  quantization: 4bit\n")
     assert cli.main(["validate", str(good)]) == 1
     assert capsys.readouterr().err == (
         f"error: {good}: 1 error in the spec\n"
-        f"  {good}:5:17  model.quantization  '4bit' needs a CUDA GPU (bitsandbytes); this machine has none: "
+        f"  {good}:8:17  model.quantization  '4bit' needs a CUDA GPU (bitsandbytes); this machine has none: "
         "set quantization: none (LoRA still works on CPU)\n"
     )
     assert cli.main(["validate", str(good), "--portable"]) == 0
-    assert capsys.readouterr().out == f"OK  {good}  (demo: method encoder, model minilm-l6)\n"
+    assert capsys.readouterr().out == f"OK  {good}  (demo: method unmask, model smollm2-135m)\n"
 
 
 def test_bad_override_names_the_override(good: Path, capsys) -> None:

@@ -1,4 +1,4 @@
-"""Span scores equal seqeval: strict IOB2 on valid BIO, default (conlleval) mode on any sequence."""
+"""Both readings equal seqeval on any sequences: strict IOB2 on the raw tags, and the default (conlleval) mode."""
 
 from __future__ import annotations
 
@@ -11,7 +11,18 @@ from seqeval.scheme import IOB2
 
 from seqlab_spec.data.schemes import to_bio
 from seqlab_spec.errors import DataError
-from seqlab_spec.evaluate import format_scores, span_scores
+from seqlab_spec.evaluate import (
+    MODES,
+    READINGS,
+    format_scores,
+    headline,
+    headline_f1,
+    plural,
+    read_spans,
+    span_scores,
+    split_scores,
+    strict_spans,
+)
 
 TYPES = ["A", "B", "creative-work"]
 
@@ -79,60 +90,76 @@ def assert_equals_report(ours: dict, rep: dict) -> None:
         ):
             assert ours["per_label"][t][key] == rep[t][ref], (t, key)
     micro = rep["micro avg"]
-    assert (ours["precision"], ours["recall"], ours["f1"]) == (
-        micro["precision"],
-        micro["recall"],
-        micro["f1-score"],
-    )
-    assert ours["micro"] == {"precision": ours["precision"], "recall": ours["recall"], "f1": ours["f1"]}
+    assert ours["micro"] == {"precision": micro["precision"], "recall": micro["recall"], "f1": micro["f1-score"]}
     assert ours["n_gold"] == micro["support"]
     if types:
         macro = rep["macro avg"]
-        assert (ours["macro"]["precision"], ours["macro"]["recall"], ours["macro"]["f1"]) == (
-            macro["precision"],
-            macro["recall"],
-            macro["f1-score"],
-        )
+        assert ours["macro"] == {
+            "precision": macro["precision"], "recall": macro["recall"], "f1": macro["f1-score"]
+        }
 
 
-def test_equals_seqeval_strict_iob2_on_valid_bio():
+def assert_both_readings(gold: list[list[str]], pred: list[list[str]]) -> dict:
+    """Both readings of split_scores equal seqeval: strict IOB2 on the raw tags, and the default mode."""
+    both = split_scores(gold, pred, "strict")
+    strict, conll = both["strict"], both["conlleval"]
+    assert_equals_report(strict, seqeval_report(gold, pred, mode="strict", scheme=IOB2))
+    assert_equals_report(conll, seqeval_report(gold, pred))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        assert strict["micro"]["f1"] == f1_score(gold, pred, mode="strict", scheme=IOB2)
+        assert strict["micro"]["precision"] == precision_score(gold, pred, mode="strict", scheme=IOB2)
+        assert strict["micro"]["recall"] == recall_score(gold, pred, mode="strict", scheme=IOB2)
+        assert conll["micro"]["f1"] == f1_score(gold, pred)
+        assert conll["micro"]["precision"] == precision_score(gold, pred)
+        assert conll["micro"]["recall"] == recall_score(gold, pred)
+        assert strict["token_accuracy"] == accuracy_score(gold, pred)  # the raw tags
+    # the conlleval reading is seqeval strict IOB2 after the repair, and its token accuracy is over the repair
+    rg, rp = [to_bio(g)[0] for g in gold], [to_bio(p)[0] for p in pred]
+    assert_equals_report(conll, seqeval_report(rg, rp, mode="strict", scheme=IOB2))
+    assert conll["token_accuracy"] == accuracy_score(rg, rp)
+    assert both["headline"] == "strict" and headline(both) == ("strict", strict)
+    assert headline(split_scores(gold, pred, "conlleval")) == ("conlleval", conll)
+    return both
+
+
+def test_both_readings_equal_seqeval_on_valid_bio():
     rng = random.Random(0)
     for _ in range(250):
         gold, pred = corpus(rng, random_valid_bio, rng.randint(1, 6), valid=True)
         assert all(drop_dangling_i(s) == s for s in gold + pred)
-        ours = span_scores(gold, pred)
-        assert_equals_report(ours, seqeval_report(gold, pred, mode="strict", scheme=IOB2))
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            assert ours["f1"] == f1_score(gold, pred, mode="strict", scheme=IOB2)
-            assert ours["token_accuracy"] == accuracy_score(gold, pred)
+        both = assert_both_readings(gold, pred)
+        assert both["strict"] == both["conlleval"]  # valid BIO: the readings agree
 
 
-def test_equals_seqeval_default_mode_on_arbitrary_sequences():
+def test_both_readings_equal_seqeval_with_invalid_predicted_sequences():
+    """Gold valid BIO (as the loader leaves it), predictions anything: dangling I-, I-X after B-Y."""
     rng = random.Random(1)
-    n_invalid = 0
-    for _ in range(250):
+    n_invalid = n_differ = 0
+    for _ in range(300):
+        gold = [random_valid_bio(rng, rng.randint(1, 9)) for _ in range(rng.randint(1, 6))]
+        pred = [perturb(rng, g, random_any) for g in gold]
+        n_invalid += sum(to_bio(p)[1] for p in pred)
+        both = assert_both_readings(gold, pred)
+        n_differ += both["strict"]["micro"] != both["conlleval"]["micro"]
+    assert n_invalid > 300 and n_differ > 50  # the random predictions really are invalid BIO, and it matters
+
+
+def test_both_readings_equal_seqeval_on_arbitrary_gold_and_pred():
+    rng = random.Random(2)
+    for _ in range(150):
         gold, pred = corpus(rng, random_any, rng.randint(1, 6))
-        n_invalid += sum(to_bio(p)[1] for p in pred) + sum(to_bio(g)[1] for g in gold)
-        ours = span_scores(gold, pred)
-        assert_equals_report(ours, seqeval_report(gold, pred))
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            assert ours["precision"] == precision_score(gold, pred)
-            assert ours["recall"] == recall_score(gold, pred)
-            assert ours["f1"] == f1_score(gold, pred)
-        # ... which is seqeval's strict IOB2 after the repair, and token accuracy is over the repair
-        rg, rp = [to_bio(g)[0] for g in gold], [to_bio(p)[0] for p in pred]
-        assert_equals_report(ours, seqeval_report(rg, rp, mode="strict", scheme=IOB2))
-        assert ours["token_accuracy"] == accuracy_score(rg, rp)
-    assert n_invalid > 500  # the random sequences really are invalid BIO, often
+        assert_both_readings(gold, pred)
 
 
-def test_strict_seqeval_differs_on_invalid_and_we_follow_conlleval():
+def test_strict_drops_a_span_opened_by_i_and_conlleval_reads_it():
     gold = [["B-A", "I-A", "O"]]
-    pred = [["I-A", "I-A", "O"]]  # a span opened by I-: conlleval reads it, strict IOB2 drops it
-    assert span_scores(gold, pred)["f1"] == 1.0 == f1_score(gold, pred)
-    assert f1_score(gold, pred, mode="strict", scheme=IOB2) == 0.0
+    pred = [["I-A", "I-A", "O"]]
+    both = split_scores(gold, pred, "strict")
+    assert both["strict"]["micro"]["f1"] == 0.0 == f1_score(gold, pred, mode="strict", scheme=IOB2)
+    assert both["conlleval"]["micro"]["f1"] == 1.0 == f1_score(gold, pred)
+    assert strict_spans(["I-A", "I-A", "O", "B-A", "I-B", "B-C", "I-C"]) == [(3, 4, "A"), (5, 7, "C")]
+    assert read_spans(["I-A", "I-A", "O"], "conlleval") == [(0, 2, "A")]
 
 
 def test_hand_example_exact():
@@ -144,44 +171,105 @@ def test_hand_example_exact():
         "B": {"precision": 0.0, "recall": 0.0, "f1": 0.0, "support": 1},
     }
     assert (s["n_gold"], s["n_pred"], s["n_correct"]) == (3, 3, 1)
-    assert s["precision"] == s["recall"] == s["f1"] == 1 / 3
     assert s["macro"] == {"precision": 1 / 6, "recall": 0.25, "f1": 0.2}
     assert s["micro"] == {"precision": 1 / 3, "recall": 1 / 3, "f1": 1 / 3}
     assert s["token_accuracy"] == 4 / 6 and s["n_sentences"] == 2 and s["n_tokens"] == 6
 
 
 def test_zero_division_cases():
-    nothing = span_scores([["O", "O"]], [["O", "O"]])
-    assert (nothing["precision"], nothing["recall"], nothing["f1"]) == (0.0, 0.0, 0.0)
-    assert nothing["per_label"] == {}
-    assert nothing["macro"] == {"precision": 0.0, "recall": 0.0, "f1": 0.0}  # seqeval: nan
-    assert nothing["token_accuracy"] == 1.0
-    no_pred = span_scores([["B-A", "O"]], [["O", "O"]])
-    assert no_pred["per_label"]["A"] == {"precision": 0.0, "recall": 0.0, "f1": 0.0, "support": 1}
-    no_gold = span_scores([["O", "O"]], [["B-A", "O"]])
-    assert no_gold["per_label"]["A"] == {"precision": 0.0, "recall": 0.0, "f1": 0.0, "support": 0}
-    assert_equals_report(no_gold, seqeval_report([["O", "O"]], [["B-A", "O"]], mode="strict", scheme=IOB2))
-    empty = span_scores([], [])
-    assert (empty["f1"], empty["token_accuracy"], empty["n_sentences"]) == (0.0, 0.0, 0)
+    for mode in MODES:
+        nothing = span_scores([["O", "O"]], [["O", "O"]], mode)
+        assert nothing["micro"] == {"precision": 0.0, "recall": 0.0, "f1": 0.0}
+        assert nothing["per_label"] == {}
+        assert nothing["macro"] == {"precision": 0.0, "recall": 0.0, "f1": 0.0}  # seqeval: nan
+        assert nothing["token_accuracy"] == 1.0
+        no_pred = span_scores([["B-A", "O"]], [["O", "O"]], mode)
+        assert no_pred["per_label"]["A"] == {"precision": 0.0, "recall": 0.0, "f1": 0.0, "support": 1}
+        no_gold = span_scores([["O", "O"]], [["B-A", "O"]], mode)
+        assert no_gold["per_label"]["A"] == {"precision": 0.0, "recall": 0.0, "f1": 0.0, "support": 0}
+        empty = span_scores([], [], mode)
+        assert (empty["micro"]["f1"], empty["token_accuracy"], empty["n_sentences"]) == (0.0, 0.0, 0)
+    assert_both_readings([["O", "O"]], [["B-A", "O"]])
 
 
 def test_mismatched_inputs():
-    with pytest.raises(DataError, match="^2 gold sentences but 1 predicted"):
-        span_scores([["O"], ["O"]], [["O"]])
-    with pytest.raises(DataError, match="^sentence 1: 2 gold tags but 1 predicted"):
-        span_scores([["O"], ["O", "O"]], [["O"], ["O"]])
-    with pytest.raises(DataError, match="^sentence 0: tag 'S-A' is not a bio tag"):
-        span_scores([["O"]], [["S-A"]])
+    for mode in MODES:
+        with pytest.raises(DataError, match="^2 gold sentences but 1 predicted"):
+            span_scores([["O"], ["O"]], [["O"]], mode)
+        with pytest.raises(DataError, match="^sentence 1: 2 gold tags but 1 predicted"):
+            span_scores([["O"], ["O", "O"]], [["O"], ["O"]], mode)
+        with pytest.raises(DataError, match="^sentence 0: tag 'S-A' is not a bio tag"):
+            span_scores([["O"]], [["S-A"]], mode)
+    with pytest.raises(ValueError, match="eval.mode: unknown reading 'lenient'; one of strict, conlleval"):
+        split_scores([["O"]], [["O"]], "lenient")
 
 
-def test_format_scores_table():
-    s = span_scores([["B-A", "I-A", "O", "B-creative-work"]], [["B-A", "I-A", "O", "O"]])
+def test_format_scores_names_its_reading():
+    s = split_scores([["B-A", "I-A", "O", "B-creative-work"]], [["B-A", "I-A", "O", "I-creative-work"]], "strict")
     assert format_scores(s).splitlines() == [
+        f"span scores, strict reading: {READINGS['strict']}",
         "label          precision     recall         f1  support",
         "A                 1.0000     1.0000     1.0000        1",
         "creative-work     0.0000     0.0000     0.0000        1",
         "-------------------------------------------------------",
         "micro             1.0000     0.5000     0.6667        2",
         "macro             0.5000     0.5000     0.5000        2",
-        "token accuracy 0.7500 over 4 tokens in 1 sentences",
+        "token accuracy 0.7500 over 4 words in 1 sentence",
+        "(conlleval reading: micro F1 1.0000)",
     ]
+    c = split_scores([["B-A"]], [["I-A"]], "conlleval")
+    lines = format_scores(c).splitlines()
+    assert lines[0] == f"span scores, conlleval reading: {READINGS['conlleval']}"
+    assert lines[-2:] == ["token accuracy 1.0000 over 1 word in 1 sentence", "(strict reading: micro F1 0.0000)"]
+
+
+def test_headline_of_a_record_written_before_both_readings():
+    old = {"micro": {"precision": 0.5, "recall": 0.5, "f1": 0.5}, "n_sentences": 1}
+    assert headline(old) == ("conlleval", old)
+    assert headline_f1({"test": old}, "test") == 0.5 and headline_f1({"test": old}, "dev") is None
+
+
+def test_plural():
+    assert [plural(n, "word") for n in (0, 1, 2)] == ["0 words", "1 word", "2 words"]
+
+
+def test_prediction_rows_keep_raw_tags_and_rescore_to_the_headline():
+    """predictions.jsonl rows: rescoring gold/pred with seqeval strict gives exactly the strict headline, also
+    when the predictions are invalid BIO; the repaired tags sit under their own key."""
+    from seqlab_spec.data.types import Sentence
+    from seqlab_spec.pipelines.common import prediction_rows, score_split
+
+    rng = random.Random(3)
+    gold_tags = [random_valid_bio(rng, rng.randint(1, 9)) for _ in range(40)]
+    pred = [perturb(rng, g, random_any) for g in gold_tags]
+    assert sum(to_bio(p)[1] for p in pred) > 5
+    gold = [Sentence([f"w{i}" for i in range(len(g))], g) for g in gold_tags]
+    for mode in MODES:
+        metrics = score_split(gold, pred, mode)
+        rows = prediction_rows("test", gold, pred, "bio", mode)
+        assert [r["pred"] for r in rows] == pred and [r["gold"] for r in rows] == gold_tags
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            strict = f1_score([r["gold"] for r in rows], [r["pred"] for r in rows], mode="strict", scheme=IOB2)
+            conll = f1_score([r["gold"] for r in rows], [r["pred"] for r in rows])
+        assert strict == metrics["strict"]["micro"]["f1"] != conll == metrics["conlleval"]["micro"]["f1"]
+        assert headline(metrics)[1]["micro"]["f1"] == (strict if mode == "strict" else conll)
+        assert [r["pred_conlleval"] for r in rows] == [to_bio(p)[0] for p in pred]
+        assert [r["spans"] for r in rows] == [[list(s) for s in read_spans(p, mode)] for p in pred]
+    iobes = prediction_rows("test", gold[:1], [["B-A"] + ["O"] * (len(gold[0]) - 1)], "iobes", "strict")[0]
+    assert iobes["pred_iobes"][0] == "S-A" and len(iobes["gold_iobes"]) == len(gold[0].tokens)
+
+
+def test_run_summary_names_the_reading():
+    from seqlab_spec.data.types import Sentence
+    from seqlab_spec.pipelines.common import prediction_rows, score_split, summary_lines
+
+    gold = [Sentence(["a", "b", "c"], ["B-A", "I-A", "O"])]
+    pred = [["I-A", "I-A", "O"]]
+    for mode, line in (
+        ("strict", "test  span F1 0.0000  (P 0.0000  R 0.0000; strict reading; conlleval 1.0000)"),
+        ("conlleval", "test  span F1 1.0000  (P 1.0000  R 1.0000; conlleval reading; strict 0.0000)"),
+    ):
+        metrics = {"test": score_split(gold, pred, mode)}
+        rows = prediction_rows("test", gold, pred, "bio", mode)
+        assert summary_lines(metrics, rows, 1).splitlines() == [line, "  a/I-A b/I-A c"]

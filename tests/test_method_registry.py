@@ -30,7 +30,7 @@ from typing import Literal
 from pydantic import Field
 
 from seqlab_spec.errors import DataError
-from seqlab_spec.pipelines.common import prediction_rows, prepare_data, score_split, write_run
+from seqlab_spec.pipelines.common import eval_splits, prediction_rows, prepare_data, score_split, write_run
 from seqlab_spec.spec.method import MethodSection
 
 
@@ -61,11 +61,11 @@ def run(spec, run_dir):
             counts[_key(spec, w)][t] += 1
     lexicon = {w: c.most_common(1)[0][0] for w, c in counts.items()}
     metrics, rows = {}, []
-    for split in spec.eval.splits:
+    for split in eval_splits(spec, data.splits):
         gold = data.splits[split]
         pred = _tag(spec, lexicon, [s.tokens for s in gold])
-        metrics[split] = score_split(gold, pred)
-        rows += prediction_rows(split, gold, pred, spec.task.scheme)
+        metrics[split] = score_split(gold, pred, spec.eval.mode)
+        rows += prediction_rows(split, gold, pred, spec.task.scheme, spec.eval.mode)
     save = lambda d: (d / "lexicon.json").write_text(json.dumps(lexicon))  # noqa: E731
     return write_run(spec, run_dir, metrics, rows, [], time.time() - t0, save)
 
@@ -131,8 +131,9 @@ def test_a_registered_method_runs_through_the_cli_with_nothing_else_edited(toy, 
     expected = [[counts[w].most_common(1)[0][0] if w in counts else "O" for w in r["tokens"]] for r in test]
     assert [r["pred"] for r in test] == expected
     metrics = json.loads((runs[0] / "metrics.json").read_text())
-    assert metrics["test"]["micro"] == span_scores([s.tags for s in splits["test"]], expected)["micro"]
-    assert metrics["test"]["micro"]["f1"] > 0  # the lexicon finds some triggers: the rows are not all O
+    gold = [s.tags for s in splits["test"]]
+    assert metrics["test"]["strict"]["micro"] == span_scores(gold, expected, "strict")["micro"]
+    assert metrics["test"]["strict"]["micro"]["f1"] > 0  # the lexicon finds some triggers: the rows are not all O
     record = json.loads((runs[0] / "run.json").read_text())
     assert (record["status"], record["notebook"]) == ("complete", False)
 

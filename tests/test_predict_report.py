@@ -24,7 +24,8 @@ def test_predict_equals_evaluation_predictions(tiny_run: Path) -> None:
     test_rows = [r for r in rows if r["split"] == "test"]
     text = "".join(json.dumps({"tokens": r["tokens"]}) + "\n" for r in test_rows)
     out = predict_file(tiny_run, text, "input.jsonl")
-    assert [o["labels"] for o in out] == [r["pred"] for r in test_rows]
+    # predict writes labels as the conlleval reading repairs them; the run folder keeps the raw tags as well
+    assert [o["labels"] for o in out] == [r["pred_conlleval"] for r in test_rows]
     for o in out:
         for s in o["spans"]:
             assert s["text"] == " ".join(o["tokens"][s["start"] : s["end"]])
@@ -53,15 +54,21 @@ def test_parse_input_errors_name_the_line() -> None:
         parse_input("\n\n", "in.txt")
 
 
-def _fake_seed_copy(run: Path, dest: Path, seed: int, f1: float) -> Path:
-    """A copy of a real run folder that differs only by train.seed and its F1 (to test the aggregation)."""
+def _fake_seed_copy(run: Path, dest: Path, seed: int, f1: float, **settings: object) -> Path:
+    """A copy of a real run folder that differs by train.seed, its headline F1 and the given dotted settings."""
     shutil.copytree(run, dest, ignore=shutil.ignore_patterns("model"))
     spec = yaml.safe_load((dest / "spec.yaml").read_text())
     spec["train"]["seed"] = seed
+    for key, value in settings.items():
+        *path, last = key.split(".")
+        node = spec
+        for part in path:
+            node = node.setdefault(part, {})
+        node[last] = value
     (dest / "spec.yaml").write_text(yaml.safe_dump(spec))
     metrics = json.loads((dest / "metrics.json").read_text())
     for split in ("dev", "test"):
-        metrics[split]["micro"]["f1"] = f1
+        metrics[split][metrics[split]["headline"]]["micro"]["f1"] = f1
     (dest / "metrics.json").write_text(json.dumps(metrics))
     return dest
 
@@ -70,11 +77,41 @@ def test_report_averages_runs_that_differ_only_by_seed(tiny_run: Path, tmp_path:
     a = _fake_seed_copy(tiny_run, tmp_path / "a", 1, 0.5)
     b = _fake_seed_copy(tiny_run, tmp_path / "b", 2, 0.7)
     table, bars = compare([a, b])
-    assert "0.6000 ± 0.1414" in table and "| a, b |" in table
+    assert "| a, b | strict | 0.6000 ± 0.1414 | 0.6000 ± 0.1414 |" in table
+    assert "Span micro F1 in each run's headline reading (eval.mode): strict = seqeval mode='strict'" in table
     assert bars == [(bars[0][0], pytest.approx(0.6), pytest.approx(0.6))]
-    c = _fake_seed_copy(tiny_run, tmp_path / "c", 3, 0.9)
-    spec = yaml.safe_load((c / "spec.yaml").read_text())
-    spec["train"]["lr"] = 0.5
-    (c / "spec.yaml").write_text(yaml.safe_dump(spec))
+    c = _fake_seed_copy(tiny_run, tmp_path / "c", 3, 0.9, **{"train.lr": 0.5})
     table, bars = compare([a, b, c])
-    assert len(bars) == 2 and "lr=0.5" in table and "0.9000" in table
+    assert len(bars) == 2 and "| train.lr=0.5 |" in table and "0.9000" in table
+
+
+def test_report_names_settings_by_their_full_keys(tiny_run: Path, tmp_path: Path) -> None:
+    """data.limit.train and data.train are two settings: the table says which is which."""
+    a = _fake_seed_copy(tiny_run, tmp_path / "a", 1, 0.5, **{"data.limit.train": 40, "data.train": "x.tsv"})
+    b = _fake_seed_copy(tiny_run, tmp_path / "b", 1, 0.6, **{"data.limit.train": 50, "data.train": "y.tsv"})
+    table, _ = compare([a, b])
+    assert "| data.limit.train=40, data.train=x.tsv |" in table
+    assert "| data.limit.train=50, data.train=y.tsv |" in table
+
+
+def test_report_shows_no_spread_for_repeats_of_one_seed(tiny_run: Path, tmp_path: Path) -> None:
+    a = _fake_seed_copy(tiny_run, tmp_path / "a", 7, 0.5)
+    b = _fake_seed_copy(tiny_run, tmp_path / "b", 7, 0.5)
+    table, _ = compare([a, b])
+    assert "| a, b | strict | 0.5000 | 0.5000 |" in table and "±" not in table.splitlines()[2]
+    c = _fake_seed_copy(tiny_run, tmp_path / "c", 7, 0.6)
+    table, _ = compare([a, b, c])
+    assert "| a, b, c | strict | 0.5333 (range 0.5000–0.6000) |" in table
+
+
+def test_report_names_the_reading_of_each_run(tiny_run: Path, tmp_path: Path) -> None:
+    a = _fake_seed_copy(tiny_run, tmp_path / "a", 1, 0.5)
+    old = _fake_seed_copy(tiny_run, tmp_path / "old", 1, 0.5)
+    metrics = json.loads((old / "metrics.json").read_text())
+    for split in ("dev", "test"):  # a run folder written when metrics held the conlleval reading alone
+        metrics[split] = {**metrics[split]["conlleval"], "truncated_words": 0}
+        metrics[split]["micro"]["f1"] = 0.4
+    (old / "metrics.json").write_text(json.dumps(metrics))
+    table, _ = compare([a, old])
+    assert "| a | strict | 0.5000 | 0.5000 |" in table and "| old | conlleval | 0.4000 | 0.4000 |" in table
+    assert "conlleval = seqeval's default mode" in table

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import json
+import warnings
 from pathlib import Path
 
 import pytest
 from conftest import ROOT, TINY
 
+from seqlab_spec.data.schemes import to_bio
+from seqlab_spec.evaluate import READINGS, strict_spans
 from seqlab_spec.run import run_spec
 from seqlab_spec.rundir import RUN_FILES
 from seqlab_spec.spec.load import load_spec
@@ -24,13 +27,35 @@ def test_library_run_writes_the_whole_run_folder(tiny_run: Path) -> None:
     assert {"spec.yaml", "metrics.json", "predictions.jsonl", "train_log.jsonl", "learning_curve.png", "model"} <= names
     assert "checkpoints" not in names
     metrics = json.loads((tiny_run / "metrics.json").read_text())
-    assert set(metrics) == {"dev", "test", "meta"}
+    assert set(metrics) == {"dev", "test", "scoring", "meta"}
+    assert metrics["scoring"] == {"headline": "strict", **READINGS}
     assert metrics["dev"]["n_sentences"] == 24 and metrics["test"]["n_sentences"] == 24
+    for split in ("dev", "test"):
+        assert metrics[split]["headline"] == "strict" and {"strict", "conlleval"} <= set(metrics[split])
     assert metrics["meta"]["torch"] and len(metrics["meta"]["spec_sha256"]) == 64
     rows = _predictions(tiny_run)
     assert len(rows) == 48 and all(len(r["tokens"]) == len(r["gold"]) == len(r["pred"]) for r in rows)
     log = [json.loads(line) for line in (tiny_run / "train_log.jsonl").read_text().splitlines()]
     assert any("loss" in r for r in log) and any("eval_f1" in r for r in log)
+
+
+def test_rescoring_predictions_with_seqeval_gives_the_headline(tiny_run: Path) -> None:
+    """The README's three lines: the run folder alone reproduces both readings with seqeval."""
+    from seqeval.metrics import f1_score
+    from seqeval.scheme import IOB2
+
+    metrics = json.loads((tiny_run / "metrics.json").read_text())
+    rows = _predictions(tiny_run)
+    for split in ("dev", "test"):
+        r = [x for x in rows if x["split"] == split]
+        gold, pred = [x["gold"] for x in r], [x["pred"] for x in r]
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            assert f1_score(gold, pred, mode="strict", scheme=IOB2) == metrics[split]["strict"]["micro"]["f1"]
+            assert f1_score(gold, pred) == metrics[split]["conlleval"]["micro"]["f1"]
+            assert f1_score(gold, [x["pred_conlleval"] for x in r], mode="strict", scheme=IOB2) == f1_score(gold, pred)
+        assert [x["pred_conlleval"] for x in r] == [to_bio(p)[0] for p in pred]
+        assert [x["spans"] for x in r] == [[list(s) for s in strict_spans(p)] for p in pred]
 
 
 def test_saved_model_loads_with_plain_transformers(tiny_run: Path) -> None:

@@ -87,10 +87,11 @@ def test_run_writes_the_run_folder_with_parser_counts(tiny_run: Path) -> None:
     assert {"metrics.json", "predictions.jsonl", "train_log.jsonl", "learning_curve.png", "model"} <= names
     assert "checkpoints" not in names and not any(n.startswith(".model.") for n in names)
     metrics = json.loads((tiny_run / "metrics.json").read_text())
-    assert set(metrics) == {"dev", "test", "meta"}
+    assert set(metrics) == {"dev", "test", "scoring", "meta"}
     for split in ("dev", "test"):
         m = metrics[split]
-        assert m["n_sentences"] == 3 and set(m["micro"]) == {"precision", "recall", "f1"}
+        assert m["n_sentences"] == 3 and set(m["strict"]["micro"]) == {"precision", "recall", "f1"}
+        assert m["strict"] == m["conlleval"]  # parsed spans are valid BIO: the readings agree
         assert set(m["parser"]) == {*COUNT_KEYS, "sentences", "unfinished"}
         assert m["parser"]["sentences"] == 3 and 0 <= m["parser"]["unfinished"] <= 3
         # every generated token is counted: at most max_new_tokens (6) per sentence

@@ -35,7 +35,8 @@ def test_defaults_include_those_of_default_factories() -> None:
     props = json_schema()["properties"]
     assert props["train"]["default"]["lr"] == 5e-5
     assert props["method"]["default"] == {"name": "encoder"}
-    assert props["eval"]["default"]["splits"] == ["dev", "test"]
+    assert props["eval"]["default"]["splits"] is None and props["eval"]["default"]["mode"] == "strict"
+    assert props["data"]["default"]["columns"]["label"] == -1
     assert props["sweep"]["default"] == {}
 
 

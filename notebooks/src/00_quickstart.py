@@ -46,12 +46,14 @@ print(spec.model_dump_json(indent=1, include={"task", "data", "model", "train"})
 # %% [markdown]
 # ## 2 · Data
 # Sentences are read from column files and converted to BIO; the label set is fixed from the training split.
+# `prepare_data` prints what it found: the span types being learned (and the column they were read from),
+# sentences and words per split, and the splits evaluated after training.
 
 # %%
 from seqlab_spec.pipelines import tagger
 
 data = tagger.prepare_data(spec)
-print({split: len(sents) for split, sents in data.splits.items()}, "labels:", data.labels.labels)
+print("labels:", data.labels.labels)
 
 # %% [markdown]
 # ## 3 · Model and training
@@ -64,7 +66,10 @@ trainer = tagger.fit(spec, model, tokenizer, data, run_dir)
 
 # %% [markdown]
 # ## 4 · Evaluation
-# A predicted span counts only if its start, end and type all match a gold span (**strict span F1**).
+# A predicted span counts only if its start, end and type all match a gold span. The headline (`eval.mode`,
+# default `strict`) is seqeval's strict IOB2 mode on the model's raw tags: a span the model opens with `I-`
+# instead of `B-` is missed. The table names its reading; the conlleval reading (which would accept that span)
+# is printed under it, and both are in metrics.json.
 
 # %%
 from IPython.display import HTML, display

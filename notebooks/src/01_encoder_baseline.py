@@ -72,10 +72,15 @@ display(HTML(alignment_table(tokenizer, example.tokens, example.tags, spec.train
 trainer = tagger.fit(spec, model, tokenizer, data, run_dir)
 
 # %% [markdown]
-# ## 4 · Strict span F1
+# ## 4 · Span F1, strict on the raw tags
 # A predicted span is a true positive only when start, end **and** type match a gold span; a span one word
 # too long is both a false positive and a false negative. Precision = TP / predicted spans, recall = TP /
-# gold spans. Micro F1 pools all types; macro F1 averages the per-type F1. The numbers equal seqeval's.
+# gold spans. Micro F1 pools all types; macro F1 averages the per-type F1.
+#
+# Which spans does a tag sequence hold? The headline (`eval.mode: strict`, the thesis's metric) is seqeval's
+# `mode="strict", scheme=IOB2` on the model's **raw** tags: `O I-PER I-PER` holds no span, since a span opens
+# with `B-`. seqeval's default mode (conlleval) reads that `I-PER` as opening one. The table names the reading
+# it shows and gives the other one's micro F1 under it; metrics.json holds both; the numbers equal seqeval's.
 
 # %%
 from seqlab_spec.evaluate import format_scores

@@ -118,8 +118,8 @@ trainer = sift.fit(spec, model, tokenizer, data, run_dir)
 # maps each generated line to a span of the sentence: the first unused occurrence of exactly those words.
 # It never raises; it counts what it cannot place: `malformed` (no `::`), `unknown_label`,
 # `not_in_sentence` (words the sentence does not have), `repeated`, `overlapping`, and `unfinished`
-# generations (cut by the token bound). The spans become BIO tags, scored with the same strict span F1 as
-# every other method.
+# generations (cut by the token bound). The spans become BIO tags (always valid BIO, so the strict and
+# conlleval readings agree here), scored as every other method's.
 
 # %%
 from seqlab_spec.evaluate import format_scores

@@ -7,13 +7,14 @@ GGUF file into an ordinary safetensors checkpoint in the cache and every later l
 
 from __future__ import annotations
 
+import contextlib
 import difflib
 import importlib.metadata
 import importlib.util
 import os
 import shutil
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal, TypeVar
@@ -101,6 +102,26 @@ def resolve(name: str) -> ResolvedModel:
     return ResolvedModel(name, name, None, False)
 
 
+@contextlib.contextmanager
+def quiet_progress() -> Iterator[None]:
+    """No transformers / huggingface_hub progress bars ("Loading weights", "Writing model shards") inside: the
+    run's log keeps training progress and results. The user's setting is restored on exit, not changed."""
+    import huggingface_hub.utils as hub_utils
+    from transformers.utils import logging as hf_logging
+
+    was_on, hub_was_off = hf_logging.is_progress_bar_enabled(), hub_utils.are_progress_bars_disabled()
+    hf_logging.disable_progress_bar()
+    try:
+        yield
+    finally:
+        if was_on:
+            hf_logging.enable_progress_bar()  # turns the hub's bars on as well
+        if hub_was_off:
+            hub_utils.disable_progress_bars()
+        elif not was_on:
+            hub_utils.enable_progress_bars()
+
+
 def from_pretrained(loader: Callable[..., T], resolved: ResolvedModel, **kwargs) -> T:
     """Call a transformers loader, turning 'no network' into an error that says what to do."""
     from transformers.utils import logging as hf_logging
@@ -108,7 +129,8 @@ def from_pretrained(loader: Callable[..., T], resolved: ResolvedModel, **kwargs)
     level = hf_logging.get_verbosity()
     hf_logging.set_verbosity_error()  # the load report lists the fresh head we add on purpose
     try:
-        return loader(resolved.path, **kwargs)
+        with quiet_progress():
+            return loader(resolved.path, **kwargs)
     except OSError as e:
         if resolved.local:
             raise ModelError(f"cannot load model from {resolved.path}: {e}") from e

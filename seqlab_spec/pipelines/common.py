@@ -16,9 +16,9 @@ from .. import __version__
 from ..data.fewshot import sample_k_shot
 from ..data.labels import LabelSet
 from ..data.load import load_splits
-from ..data.schemes import from_bio, spans
+from ..data.schemes import from_bio, to_bio
 from ..data.types import Sentence
-from ..evaluate import span_scores
+from ..evaluate import READINGS, headline, plural, read_spans, split_scores
 from ..plots import learning_curve
 from ..rundir import RUN_FILES, readable, write_json, write_jsonl, write_text
 from ..spec import Spec
@@ -33,48 +33,60 @@ class Prepared:
 
 
 def prepare_data(spec: Spec) -> Prepared:
-    """Read the splits, draw the few-shot training sample if asked, and fix the label set from train."""
+    """Read the splits, draw the few-shot training sample if asked, fix the label set from train, and print
+    what was found (`data_summary`)."""
     splits = load_splits(spec)
     fs = spec.data.few_shot
     if fs is not None:
         samples = sample_k_shot(splits["train"], fs.k, n=fs.sample + 1, require_span=fs.require_span, seed=fs.seed)
         splits["train"] = samples[fs.sample]
     labels = LabelSet.from_sentences(splits["train"], spec.task.labels)
+    print(data_summary(spec, splits, labels, eval_splits(spec, splits)), flush=True)
     return Prepared(splits, labels)
 
 
 def score_split(
-    gold: list[Sentence], pred_tags: list[list[str]], truncated_words: int = 0, no_subword_words: int = 0
+    gold: list[Sentence], pred_tags: list[list[str]], mode: str, truncated_words: int = 0, no_subword_words: int = 0
 ) -> dict:
-    scores = span_scores([s.tags for s in gold], pred_tags)
+    """Both readings of the raw predicted tags (`evaluate.split_scores`), `mode` (eval.mode) the headline."""
+    scores = split_scores([s.tags for s in gold], pred_tags, mode)
     scores["truncated_words"] = truncated_words
     scores["no_subword_words"] = no_subword_words
     return scores
 
 
-def prediction_rows(split: str, gold: list[Sentence], pred_tags: list[list[str]], scheme: str) -> list[dict]:
-    """tokens, gold and predicted labels (in the data's scheme) and predicted spans, one row per sentence."""
-    return [
-        {
+def prediction_rows(
+    split: str, gold: list[Sentence], pred_tags: list[list[str]], scheme: str, mode: str
+) -> list[dict]:
+    """One row per sentence: tokens; `gold` and `pred`, BIO exactly as scored (`pred` is the model's raw tags,
+    so seqeval strict IOB2 on these two gives the strict reading); `pred_conlleval`, the predicted tags as the
+    conlleval reading repairs them; `spans`, the predicted spans of the headline reading (`mode`). With a
+    task.scheme other than bio, `gold_<scheme>` / `pred_<scheme>` write gold and the repaired prediction in it."""
+    rows = []
+    for s, p in zip(gold, pred_tags, strict=True):
+        row = {
             "split": split,
             "tokens": s.tokens,
-            "gold": from_bio(s.tags, scheme),
-            "pred": from_bio(p, scheme),
-            "spans": [[a, b, lab] for a, b, lab in spans(p)],
+            "gold": list(s.tags),
+            "pred": list(p),
+            "pred_conlleval": to_bio(p, "bio")[0],
+            "spans": [[a, b, lab] for a, b, lab in read_spans(p, mode)],
         }
-        for s, p in zip(gold, pred_tags, strict=True)
-    ]
+        if scheme != "bio":
+            row[f"gold_{scheme}"], row[f"pred_{scheme}"] = from_bio(s.tags, scheme), from_bio(p, scheme)
+        rows.append(row)
+    return rows
 
 
 def warn_truncated(split: str, n_words: int, n_sents: int, max_length: int, no_subword: int = 0) -> None:
     """What the model could not see: words cut by max_length, and words the tokenizer drops whole."""
     if n_words:
         log.warning(
-            "%s: %d words in %d sentences lie beyond train.max_length=%d subwords; they are evaluated as O "
+            "%s: %s in %s lie beyond train.max_length=%d subwords; they are evaluated as O "
             "(raise train.max_length to include them)",
             split,
-            n_words,
-            n_sents,
+            plural(n_words, "word"),
+            plural(n_sents, "sentence"),
             max_length,
         )
     if no_subword:
@@ -84,6 +96,32 @@ def warn_truncated(split: str, n_words: int, n_sents: int, max_length: int, no_s
             split,
             no_subword,
         )
+
+
+def data_summary(spec: Spec, splits: dict[str, list[Sentence]], labels: LabelSet, evaluated: list[str]) -> str:
+    """What the run is about to learn from, printed before training and shown by the notebooks: the span types
+    (and where the tags were read), sentences/words per split, and the splits evaluated after training."""
+    where = "task.labels" if spec.task.labels is not None else "the training sentences"
+    if spec.data.format == "conll":
+        where += f", tags from column {spec.data.columns.label} (data.columns.label) of the files"
+    lines = [f"span types ({len(labels.types)}, from {where}): {', '.join(labels.types) or 'none'}"]
+    for name, sents in splits.items():
+        words = sum(len(s.tokens) for s in sents)
+        n_spans = sum(t.startswith("B-") for s in sents for t in s.tags)
+        lines.append(f"{name:5s} {plural(len(sents), 'sentence')}, {plural(words, 'word')}, {plural(n_spans, 'span')}")
+    lines.append(
+        f"evaluated after training: {', '.join(evaluated) or 'no split'} "
+        f"(headline: {spec.eval.mode} reading)"
+    )
+    return "\n".join(lines)
+
+
+def eval_splits(spec: Spec, splits: dict) -> list[str]:
+    """The splits evaluated after training: eval.splits when set (the spec loader has checked the data names
+    each), else every dev and test split the data has."""
+    if spec.eval.splits is not None:
+        return [s for s in spec.eval.splits if s in splits]
+    return [s for s in ("dev", "test") if s in splits]
 
 
 def run_metadata(spec: Spec, wall_s: float) -> dict:
@@ -110,9 +148,12 @@ def run_metadata(spec: Spec, wall_s: float) -> dict:
 def save_model_atomically(save: Callable[[Path], None], dest: Path) -> None:
     """save(tmp) then rename: a crash never leaves half a model in the run folder. A model an earlier attempt
     of a resumed run wrote is replaced (moved aside first, so `dest` is always one whole model)."""
+    from ..models.registry import quiet_progress
+
     tmp = Path(tempfile.mkdtemp(prefix=f".{dest.name}.", dir=dest.parent))
     try:
-        save(tmp)
+        with quiet_progress():
+            save(tmp)
         readable(tmp)
         if dest.exists():
             old = dest.with_name(f".{dest.name}.replaced-{os.getpid()}")
@@ -138,7 +179,8 @@ def write_run(
     """What every method leaves in its run folder: metrics (with the run's metadata), predictions, the
     training log and curve, then the model, written whole or not at all. Returns the metrics."""
     run_dir = Path(run_dir)
-    metrics = {**metrics, "meta": run_metadata(spec, wall_s)}
+    scoring = {"headline": spec.eval.mode, **READINGS}
+    metrics = {**metrics, "scoring": scoring, "meta": run_metadata(spec, wall_s)}
     write_json(run_dir / RUN_FILES["metrics"], metrics)
     write_jsonl(run_dir / RUN_FILES["predictions"], predictions)
     write_jsonl(run_dir / RUN_FILES["train_log"], log_history)
@@ -152,12 +194,21 @@ def write_run(
 
 
 def summary_lines(metrics: dict, predictions: list[dict], show: int) -> str:
-    """What the CLI prints at the end: F1 per split and a few predicted sentences."""
+    """What the CLI prints at the end: F1 per split in the headline reading (named, the other one beside it)
+    and a few predicted sentences with their raw tags."""
     lines = []
     for split in ("dev", "test"):
         if split in metrics:
-            m = metrics[split]["micro"]
-            lines.append(f"{split:5s} span F1 {m['f1']:.4f}  (P {m['precision']:.4f}  R {m['recall']:.4f})")
+            mode, scores = headline(metrics[split])
+            m = scores["micro"]
+            others = [
+                f"{o} {metrics[split][o]['micro']['f1']:.4f}" for o in READINGS if o != mode and o in metrics[split]
+            ]
+            lines.append(
+                f"{split:5s} span F1 {m['f1']:.4f}  (P {m['precision']:.4f}  R {m['recall']:.4f}; {mode} reading"
+                + "".join(f"; {x}" for x in others)
+                + ")"
+            )
     pool = [r for r in predictions if r["split"] == "test"] or predictions
     # sentences with a predicted span first: they show what the model does
     shown = sorted(pool, key=lambda r: all(p == "O" for p in r["pred"]))[:show]

@@ -48,6 +48,7 @@ from ..data.load import load_splits, load_target_splits
 from ..data.types import Sentence
 from ..datasets import resolve as resolve_data
 from ..errors import DataError, ModelError, SpecError
+from ..evaluate import plural
 from ..spec import Spec
 from ..spec.method import TRANSFER_REGIMES
 
@@ -211,7 +212,16 @@ def prepare_data(spec: Spec) -> TransferData:
     )
     if data.signal is not None:
         data.overlap = _overlap(data)
+    from .common import data_summary
+
+    print(data_summary(spec, splits, labels, _evaluated(spec, evals)), flush=True)
     return data
+
+
+def _evaluated(spec: Spec, names: list[str]) -> list[str]:
+    """The loaded dev/test splits of both domains that eval.splits names (unset: all of them)."""
+    wanted = ("dev", "test") if spec.eval.splits is None else spec.eval.splits
+    return [n for n in names if n.rsplit("_", 1)[1] in wanted]
 
 
 def _overlap(data: TransferData) -> dict[str, dict]:
@@ -419,17 +429,20 @@ def fit_stage(
         train_dataset=Dataset.from_list(train),
         eval_dataset=Dataset.from_list(dev) if dev else None,
         data_collator=collator,
-        compute_metrics=metrics_from_logits(data.labels),
+        compute_metrics=metrics_from_logits(data.labels, spec.eval.mode),
         preprocess_logits_for_metrics=argmax_logits,
         callbacks=[ProgressLines(), *resume_callbacks(spec, resumable)],
     )
     trainer.remove_callback(PrinterCallback)
-    print(f"stage {stage.name}: {len(train)} sentences, select on {stage.dev or 'nothing (last weights)'}")
+    print(f"stage {stage.name}: {plural(len(train), 'sentence')}, select on {stage.dev or 'nothing (last weights)'}")
     if resumable:
         train_resumable(trainer, out)
     else:
         log_into_run_folder(trainer, out.parent)
-        trainer.train()
+        from ..models.registry import quiet_progress
+
+        with quiet_progress():
+            trainer.train()
         shutil.rmtree(out, ignore_errors=True)
     trained = trainer.model.tagger if spec.method.mlm else trainer.model
     return trained, log_history(trainer)
@@ -477,7 +490,7 @@ def _word_rel_ids(tags: list[list[str]]) -> dict[str, list[list[int]]]:
 def score(
     spec: Spec, model: OieTagger, tokenizer, data: TransferData, names: Sequence[str]
 ) -> tuple[dict, list[dict]]:
-    """Strict span scores and prediction rows on the named splits (e.g. ["target_test"])."""
+    """Span scores (both readings) and prediction rows on the named splits (e.g. ["target_test"])."""
     from ..precision import autocast_dtype, resolve_precision
     from ..predict import predict_tags
     from .common import prediction_rows, score_split, warn_truncated
@@ -501,15 +514,15 @@ def score(
         warn_truncated(
             name, pred.truncated_words, pred.truncated_sentences, spec.train.max_length, pred.no_subword_words
         )
-        metrics[name] = score_split(gold, pred.tags, pred.truncated_words, pred.no_subword_words)
-        rows += prediction_rows(name, gold, pred.tags, spec.task.scheme)
+        metrics[name] = score_split(gold, pred.tags, spec.eval.mode, pred.truncated_words, pred.no_subword_words)
+        rows += prediction_rows(name, gold, pred.tags, spec.task.scheme, spec.eval.mode)
     return metrics, rows
 
 
 def evaluate(spec: Spec, model: OieTagger, tokenizer, data: TransferData) -> tuple[dict, list[dict]]:
-    """Strict span scores on every loaded dev/test split of both domains (those `eval.splits` names), the
+    """Span scores (both readings) on every loaded dev/test split of both domains (those `eval.splits` names), the
     prediction rows, the transfer settings and the overlap figures."""
-    names = [n for n in data.eval_splits if n.rsplit("_", 1)[1] in spec.eval.splits]
+    names = _evaluated(spec, data.eval_splits)
     metrics, rows = score(spec, model, tokenizer, data, names)
     if data.selection in metrics:
         metrics["dev"] = metrics[data.selection]

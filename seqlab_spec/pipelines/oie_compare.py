@@ -46,7 +46,9 @@ def with_settings(spec: Spec, settings: dict[str, Any]) -> Spec:
 
 
 def _f1(metrics: dict, split: str) -> float | None:
-    return metrics[split]["micro"]["f1"] if split in metrics else None
+    from ..evaluate import headline_f1
+
+    return headline_f1(metrics, split)
 
 
 def transfer_curve(

@@ -48,6 +48,7 @@ from ..train import (
 )
 from .common import (
     Prepared,
+    eval_splits,
     prediction_rows,
     prepare_data,
     score_split,
@@ -165,27 +166,25 @@ def generate_split(
 
 
 def evaluate(spec: Spec, model: torch.nn.Module, tokenizer: Any, data: Prepared) -> tuple[dict, list[dict]]:
-    """Strict span scores per split, with the parser's counts and generation speed; prediction rows
-    carry the generated text next to gold and predicted labels."""
+    """Span scores per split (both readings, eval.mode the headline), with the parser's counts and generation
+    speed; prediction rows carry the generated text next to gold and predicted labels."""
     cfg = prompt_config(spec, data.labels, tokenizer)
     selector = selector_for(spec, data.splits["train"])
     metrics: dict = {}
     rows: list[dict] = []
-    for split in spec.eval.splits:
-        if split not in data.splits:
-            continue
+    for split in eval_splits(spec, data.splits):
         gold = data.splits[split]
         t0 = time.perf_counter()
         pred = generate_split(spec, model, tokenizer, cfg, selector, gold, spec.eval.batch_size, split)
         seconds = time.perf_counter() - t0
-        scores = score_split(gold, pred.tags)
+        scores = score_split(gold, pred.tags, spec.eval.mode)
         scores["parser"] = pred.counts
         n_new = sum(pred.new_tokens)
         scores["generation"] = {
             "new_tokens": n_new, "seconds": round(seconds, 2), "tokens_per_s": round(n_new / max(seconds, 1e-9), 1)
         }
         metrics[split] = scores
-        split_rows = prediction_rows(split, gold, pred.tags, spec.task.scheme)
+        split_rows = prediction_rows(split, gold, pred.tags, spec.task.scheme, spec.eval.mode)
         for row, text in zip(split_rows, pred.texts, strict=True):
             row["generated"] = text
         rows += split_rows

@@ -18,6 +18,7 @@ from ..spec import Spec
 from ..train import CHECKPOINTS, build_trainer, log_history, set_seed, tagging_features, train_resumable
 from .common import (
     Prepared,
+    eval_splits,
     prediction_rows,
     prepare_data,
     score_split,
@@ -60,13 +61,12 @@ def fit(spec: Spec, model: torch.nn.Module, tokenizer, data: Prepared, run_dir: 
 
 
 def evaluate(spec: Spec, model: torch.nn.Module, tokenizer, data: Prepared) -> tuple[dict, list[dict]]:
-    """Strict span scores per split over every gold word, and the prediction rows."""
+    """Span scores per split over every gold word (both readings, eval.mode the headline), and the prediction
+    rows with the model's raw tags."""
     metrics: dict = {}
     rows: list[dict] = []
     dtype = autocast_dtype(resolve_precision(spec.train.precision))
-    for split in spec.eval.splits:
-        if split not in data.splits:
-            continue
+    for split in eval_splits(spec, data.splits):
         gold = data.splits[split]
         pred = predict_tags(
             model,
@@ -80,8 +80,8 @@ def evaluate(spec: Spec, model: torch.nn.Module, tokenizer, data: Prepared) -> t
         warn_truncated(
             split, pred.truncated_words, pred.truncated_sentences, spec.train.max_length, pred.no_subword_words
         )
-        metrics[split] = score_split(gold, pred.tags, pred.truncated_words, pred.no_subword_words)
-        rows += prediction_rows(split, gold, pred.tags, spec.task.scheme)
+        metrics[split] = score_split(gold, pred.tags, spec.eval.mode, pred.truncated_words, pred.no_subword_words)
+        rows += prediction_rows(split, gold, pred.tags, spec.task.scheme, spec.eval.mode)
     return metrics, rows
 
 

@@ -3,7 +3,7 @@
 The method rests on OIE relations sitting where triggers sit in *both* domains; these figures show how
 much that holds before any training: if relations cover the target's triggers about as well as the
 source's, they can mediate between the two. Two views, labels ignored:
-- strict span P/R/F1 of relation spans taken as trigger predictions (seqlab_spec.evaluate.span_scores,
+- exact-match span P/R/F1 of relation spans taken as trigger predictions (seqlab_spec.evaluate.span_scores,
   both sides relabelled to one type, so only boundaries count);
 - token overlap: the fraction of trigger words inside a relation span, and the fraction of relation
   spans holding at least one trigger word (a relation "has been attacked" contains the trigger
@@ -41,7 +41,7 @@ def trigger_overlap(sentences: Sequence[Sentence], rel_tags: Sequence[Sequence[s
             raise DataError(f"{s.where()}: sentence {i} has {len(s.tags)} tags but {len(r)} relation tags")
         gold.append(_untyped(s.tags))
         pred.append(_untyped(r))
-    scores = span_scores(gold, pred)
+    scores = span_scores(gold, pred, "conlleval")  # the reading of `spans` below
     trig_words = trig_in_rel = n_rel = rel_with_trig = 0
     for g, p in zip(gold, pred, strict=True):
         inside = {i for a, b, _ in spans(p) for i in range(a, b)}
@@ -55,9 +55,9 @@ def trigger_overlap(sentences: Sequence[Sentence], rel_tags: Sequence[Sequence[s
         "sentences": len(sentences),
         "triggers": scores["n_gold"],
         "relations": scores["n_pred"],
-        "span_precision": scores["precision"],
-        "span_recall": scores["recall"],
-        "span_f1": scores["f1"],
+        "span_precision": scores["micro"]["precision"],
+        "span_recall": scores["micro"]["recall"],
+        "span_f1": scores["micro"]["f1"],
         "trigger_tokens_in_relation": trig_in_rel / trig_words if trig_words else 0.0,
         "relations_with_trigger": rel_with_trig / n_rel if n_rel else 0.0,
     }

@@ -88,8 +88,24 @@ class Spec(Section):
                 f"model.quantization: {self.model.quantization!r} freezes the base weights: set "
                 "model.peft.method: lora to train adapters on it (QLoRA)"
             )
+        for split in self.eval.splits or []:
+            if not self._declares(split):
+                out.append(
+                    f"eval.splits: {split} is listed but the data has no {split} split (data.{split} is not set); "
+                    f"set data.{split}, drop {split} from eval.splits, or leave eval.splits unset to evaluate "
+                    "the splits the data has"
+                )
         out += method.cross_problems(self)  # the method's own rules (oie-multitask: regime, k, target, mlm)
         return out  # what this machine can run (CUDA for QLoRA) is preflight.hardware_problems, not the spec's
+
+    def _declares(self, split: str) -> bool:
+        """Whether the spec gives data for `split` (its own file or hf split, or the target domain's)."""
+        d = self.data
+        if d.format == "hf":
+            own = d.hf is not None and split in d.hf.splits
+        else:
+            own = getattr(d, split) is not None
+        return own or (d.target is not None and getattr(d.target, split) is not None)
 
     @property
     def loss_strategy(self) -> str:
