@@ -13,12 +13,33 @@ import json
 import logging
 from collections.abc import Iterator, Sequence
 
-from .errors import DataError, ModelError
+from .errors import DataError, ModelError, NotAvailableError
 from .spec import Spec
 
 log = logging.getLogger("seqlab_spec")
 
 
+def _check_optimizer(spec: Spec) -> None:
+    """bitsandbytes optimizers (8-bit / paged AdamW) run on CUDA only: say so before a run folder exists."""
+    import importlib.util
+
+    from .spec.train import BITSANDBYTES_OPTIMIZERS
+
+    optim = spec.train.optim
+    if optim not in BITSANDBYTES_OPTIMIZERS:
+        return
+    import torch
+
+    if not torch.cuda.is_available():
+        raise NotAvailableError(
+            f"train.optim: {optim} needs bitsandbytes on a CUDA GPU and this machine has none: "
+            f"set train.optim: adamw_torch (--set train.optim=adamw_torch) or run on a GPU"
+        )
+    if importlib.util.find_spec("bitsandbytes") is None:
+        raise NotAvailableError(
+            f"train.optim: {optim} needs bitsandbytes: pip install 'seqlab-spec[cuda]' (bitsandbytes==0.50.2), "
+            f"or set train.optim: adamw_torch"
+        )
 
 
 def _data_key(spec: Spec) -> str:
@@ -126,6 +147,7 @@ def preflight(specs: Sequence[Spec]) -> None:
     data: dict[str, dict] = {}
     configs: dict = {}
     for spec in specs:
+        _check_optimizer(spec)
         key = _data_key(spec)
         if key not in data:
             data[key] = _check_data(spec)
