@@ -111,6 +111,7 @@ def _stats(values: list[float]) -> dict[str, Any]:
     return {
         "mean": statistics.fmean(values),
         "std": statistics.stdev(values) if len(values) > 1 else 0.0,
+        "n": len(values),
         "values": [round(v, 6) for v in values],
     }
 
