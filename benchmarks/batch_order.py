@@ -116,7 +116,7 @@ def _stats(values: list[float]) -> dict[str, Any]:
     }
 
 
-def bench_dataset(name: str, args) -> dict[str, Any]:
+def bench_dataset(name: str, args, save) -> dict[str, Any]:
     from seqlab_spec.pipelines.common import prepare_data
     from seqlab_spec.spec.load import load_spec
 
@@ -139,6 +139,17 @@ def bench_dataset(name: str, args) -> dict[str, Any]:
     budgets = sorted(args.steps)
     runs: dict[str, list[dict[str, Any]]] = {o: [] for o in ORDERS}
     feats: dict = {}
+    info = {
+        "spec": spec_file,
+        "overrides": sets,
+        "train_sentences": len(data.splits["train"]),
+        "test_sentences": len(data.splits["test"]),
+        "batch_size": base.train.batch_size,
+        "lr": base.train.lr,
+        "precision": base.train.precision,
+        "budgets": budgets,
+        "seeds_planned": list(args.seeds),
+    }
     with tempfile.TemporaryDirectory() as tmp:
         for k, seed in enumerate(args.seeds):
             for o in ORDERS[k % 3 :] + ORDERS[: k % 3]:  # rotated: no arm always first
@@ -150,27 +161,26 @@ def bench_dataset(name: str, args) -> dict[str, Any]:
                 row["seed"] = seed
                 runs[o].append(row)
                 print(f"  {name} seed {seed} {o}: " + common._fmt(row), flush=True)
+            save({**info, "runs": runs, "summary": summarise(runs, budgets)})  # after every seed: partial results
+    return {**info, "runs": runs, "summary": summarise(runs, budgets)}
+
+
+def summarise(runs: dict[str, list[dict[str, Any]]], budgets: list[int]) -> dict[str, Any]:
+    """Per order, over the seeds every order has finished: F1 at each budget, time, padding."""
+    n = min(len(rows) for rows in runs.values())
     summary: dict[str, Any] = {}
-    for o, rows in runs.items():
+    for o, all_rows in runs.items():
+        rows, base = all_rows[:n], runs["random"][:n]
+        if not rows:
+            continue
         summary[o] = {
             **{f"test_f1_strict@{b}": _stats([r[f"test_f1_strict@{b}"] for r in rows]) for b in budgets},
             "train_s": _stats([r["train_s"] for r in rows]),
             "padded_per_real": statistics.fmean(r["padded_tokens"] / r["real_tokens"] for r in rows),
             # per seed: this arm's time / random's, measured next to each other
-            "time_vs_random": _stats([r["train_s"] / b["train_s"] for r, b in zip(rows, runs["random"], strict=True)]),
+            "time_vs_random": _stats([r["train_s"] / b["train_s"] for r, b in zip(rows, base, strict=True)]),
         }
-    return {
-        "spec": spec_file,
-        "overrides": sets,
-        "train_sentences": len(data.splits["train"]),
-        "test_sentences": len(data.splits["test"]),
-        "batch_size": base.train.batch_size,
-        "lr": base.train.lr,
-        "precision": base.train.precision,
-        "budgets": budgets,
-        "runs": runs,
-        "summary": summary,
-    }
+    return summary
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -178,22 +188,28 @@ def main(argv: list[str] | None = None) -> int:
     common.setup_env(args)
     if args.tiny:
         args.steps, args.seeds = [1, 2], [1, 2]
-    results = {"datasets": {name: bench_dataset(name, args) for name in args.datasets}, "orders": list(ORDERS)}
     # one dataset per process (two processes use two cores): benchmarks/out/batch_order_<dataset>.json
     name = "batch_order" if set(args.datasets) == set(DATASETS) else "batch_order_" + "_".join(args.datasets)
-    common.write_result(
-        name,
-        args,
-        results,
-        notes=[
-            "F1: seqeval f1_score(mode='strict', scheme=IOB2) on the raw predicted tags of the first --test "
-            "test sentences; mean and sample std over seeds.",
-            "time_vs_random: per seed, the arm's training seconds over the random arm's, run next to it.",
-            "The smaller budget is the first N steps of the larger budget's run (linear decay to 0 at the larger).",
-            "padded_per_real: tokens the model computed (padding included) per real token.",
-        ],
-    )
+    datasets: dict[str, Any] = {}
+
+    def save(partial: dict[str, Any] | None = None, dataset: str | None = None) -> None:
+        if partial is not None:
+            datasets[dataset] = partial
+        common.write_result(name, args, {"datasets": datasets, "orders": list(ORDERS)}, notes=NOTES)
+
+    for d in args.datasets:
+        datasets[d] = bench_dataset(d, args, lambda partial, d=d: save(partial, d))
+    save()
     return 0
+
+
+NOTES = [
+    "F1: seqeval f1_score(mode='strict', scheme=IOB2) on the raw predicted tags of the first --test "
+    "test sentences; mean and sample std over seeds.",
+    "time_vs_random: per seed, the arm's training seconds over the random arm's, run next to it.",
+    "The smaller budget is the first N steps of the larger budget's run (linear decay to 0 at the larger).",
+    "padded_per_real: tokens the model computed (padding included) per real token.",
+]
 
 
 if __name__ == "__main__":
