@@ -24,6 +24,7 @@ from .data.encoding import encode_words
 from .data.labels import LabelSet
 from .data.types import Sentence
 from .evaluate import span_scores
+from .ordering import OrderedTrainer, SpecTrainingArguments, epoch_generator
 from .precision import resolve_precision
 from .spec import Spec
 from .tracking import backends, log_into_run_folder
@@ -96,7 +97,7 @@ class ProgressLines(TrainerCallback):
 def training_arguments(
     spec: Spec, out: Path, has_dev: bool, resumable: bool = False, **extra
 ) -> TrainingArguments:
-    """The spec's optimisation settings as TrainingArguments.
+    """The spec's optimisation settings as TrainingArguments (with the spec's `batch_order`: `OrderedTrainer`).
 
     `resumable`: checkpoint at every epoch end whatever the evaluation settings, with optimizer, scheduler and
     RNG states, so `train_resumable` can continue exactly where an interrupted run stopped (`resume_callbacks`
@@ -106,7 +107,7 @@ def training_arguments(
     precision = resolve_precision(t.precision)
     evaluate = has_dev and t.eval_every == "epoch"
     select = evaluate and t.select_best
-    return TrainingArguments(
+    return SpecTrainingArguments(
         output_dir=str(out),
         num_train_epochs=t.epochs,
         max_steps=t.max_steps,
@@ -114,13 +115,19 @@ def training_arguments(
         per_device_train_batch_size=t.batch_size,
         per_device_eval_batch_size=spec.eval.batch_size,
         gradient_accumulation_steps=t.grad_accum,
-        warmup_steps=t.warmup_ratio,
-        weight_decay=t.weight_decay,
+        warmup_steps=t.warmup_ratio,  # a float < 1: a fraction of all steps
+        optim=t.optim,
+        lr_scheduler_type=t.lr_scheduler,
+        adam_beta1=t.adam_beta1,
+        adam_beta2=t.adam_beta2,
+        adam_epsilon=t.adam_epsilon,
+        weight_decay=t.weight_decay,  # not on biases and norms: decay_parameter_names
         seed=t.seed,
         data_seed=t.seed,
         bf16=precision == "bf16",
         fp16=precision == "fp16",
-        train_sampling_strategy="group_by_length" if t.group_by_length else "random",
+        batch_order=t.batch_order,  # bucketed: OrderedTrainer's sampler
+        train_sampling_strategy="random" if t.batch_order == "random" else "group_by_length",
         activation_checkpointing=t.gradient_checkpointing,
         eval_strategy="epoch" if evaluate else "no",
         save_strategy="epoch" if select or resumable else "no",
@@ -138,6 +145,14 @@ def training_arguments(
     )
 
 
+def decay_parameter_names(model: torch.nn.Module) -> list[str]:
+    """The parameters `train.weight_decay` applies to: the Trainer's own rule (every parameter except those of
+    nn.LayerNorm modules and those whose name holds `bias`, `layernorm`, `rmsnorm` or a `norm` / `_norm` part,
+    which catches LlamaRMSNorm's `input_layernorm`, `post_attention_layernorm` and the final `norm`).
+    Frozen parameters are listed too; the optimizer only sees trainable ones."""
+    return Trainer.get_decay_parameter_names(None, model)
+
+
 def build_trainer(
     spec: Spec,
     model: torch.nn.Module,
@@ -147,7 +162,7 @@ def build_trainer(
     labels: LabelSet,
     out: Path,
     collator=None,
-    trainer_cls: type[Trainer] = Trainer,
+    trainer_cls: type[Trainer] = OrderedTrainer,
     resumable: bool = False,
 ) -> Trainer:
     """The Trainer of a tagger; `resumable`: checkpoints for `train_resumable` (see `training_arguments`)."""
@@ -188,8 +203,7 @@ class EpochSeededOrder(TrainerCallback):
         sampler = getattr(batch_sampler, "sampler", None)
         if isinstance(sampler, LengthGroupedSampler):
             epoch = int(state.epoch or 0)  # whole epochs done = the epoch about to start
-            # not seed + epoch: runs of seeds 42 and 43 would share orders one epoch apart
-            sampler.generator = torch.Generator().manual_seed(self.seed * 1_000_003 + epoch)
+            sampler.generator = epoch_generator(self.seed, epoch)
 
 
 class CheckpointEvery(TrainerCallback):

@@ -173,3 +173,20 @@ def test_gpu_paths_skips_without_cuda(tmp_path: Path, capsys) -> None:
     assert gpu_paths.main(["--out", str(tmp_path)]) == 0
     assert capsys.readouterr().out.strip() == gpu_paths.SKIP_MESSAGE
     assert list(tmp_path.iterdir()) == []
+
+
+def test_batch_order_section_shows_each_order_with_its_figures() -> None:
+    stats = {"mean": 0.5, "std": 0.25, "n": 3, "values": [0.25, 0.5, 0.75]}
+    arm = {"test_f1_strict@10": stats, "test_f1_strict@20": stats, "padded_per_real": 1.5, "time_vs_random": stats}
+    doc = {
+        "datasets": {
+            "conll03": {
+                "budgets": [10, 20], "train_sentences": 80, "test_sentences": 20, "batch_size": 16, "lr": 3e-4,
+                "precision": "auto", "summary": {"random": arm, "bucketed": arm},
+            }
+        }
+    }
+    md = generate_report.render_batch_order(doc)
+    assert "The default is `train.batch_order: bucketed`." in md
+    assert "| `bucketed` | 1.50 | 0.50 ± 0.25 | 0.500 ± 0.250 (3) | 0.500 ± 0.250 (3) |" in md
+    assert "F1 @ 10 steps | F1 @ 20 steps |" in md

@@ -149,7 +149,7 @@ def test_two_gloo_processes_match_one_process_with_the_same_global_batch(tiny_be
     # random batches (not length-grouped) so a global batch of 16 = the two ranks' 8 + 8; fp32, no dropout
     sets = [s for s in TINY if not s.startswith("train.batch_size")] + [
         f"model.name={tiny_bert}",
-        "train.group_by_length=false",
+        "train.batch_order=random",
         "train.precision=fp32",
         "train.lr=3e-3",
         "run.notebook=null",

@@ -399,9 +399,10 @@ def fit_stage(
     removed after. `resumable`: full checkpoints each epoch, and training continues from the last complete one
     found in `out` (`seqlab-spec run --resume`). Returns the trained tagger and the stage's log."""
     from datasets import Dataset
-    from transformers import PrinterCallback, Trainer
+    from transformers import PrinterCallback
 
     from ..models.multitask import MlmMixCollator, OieCollator, OieTaggerWithMlm
+    from ..ordering import OrderedTrainer as Trainer  # train.batch_order: bucketed is its sampler
     from ..tracking import log_into_run_folder
     from ..train import (
         ProgressLines,

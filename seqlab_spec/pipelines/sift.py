@@ -119,7 +119,9 @@ def fit(spec: Spec, model: torch.nn.Module, tokenizer: Any, data: Prepared, run_
     and its optimizer state) let `seqlab-spec run --resume` continue an interrupted run where it stopped.
     """
     from datasets import Dataset
-    from transformers import PrinterCallback, Trainer
+    from transformers import PrinterCallback
+
+    from ..ordering import OrderedTrainer as Trainer  # train.batch_order: bucketed is its sampler
 
     set_seed(spec.train.seed)
     cfg = prompt_config(spec, data.labels, tokenizer)

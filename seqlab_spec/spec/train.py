@@ -8,6 +8,10 @@ from pydantic import Field
 
 from .base import Section
 
+# The Trainer's `optim` names a spec may use; 8-bit ones need bitsandbytes on CUDA (checked by preflight).
+Optimizer = Literal["adamw_torch_fused", "adamw_torch", "paged_adamw_8bit", "adamw_8bit", "paged_adamw_32bit"]
+BITSANDBYTES_OPTIMIZERS = ("paged_adamw_8bit", "adamw_8bit", "paged_adamw_32bit")
+
 
 class TrainSpec(Section):
     epochs: float = Field(3.0, gt=0, description="Training epochs.")
@@ -27,8 +31,31 @@ class TrainSpec(Section):
         description="`auto`: bf16 autocast where the CPU/GPU supports it, fp16 on older GPUs, else fp32.",
     )
     warmup_ratio: float = Field(0.0, ge=0.0, lt=1.0, description="Linear warm-up fraction.")
-    weight_decay: float = Field(0.0, ge=0.0, description="AdamW weight decay.")
-    group_by_length: bool = Field(True, description="Batch sentences of similar length (less padding).")
+    optim: Optimizer = Field(
+        "adamw_torch_fused",
+        description="The Trainer's `optim`: `adamw_torch_fused` (its default), `adamw_torch`, or the 8-bit "
+        "`paged_adamw_8bit` / `adamw_8bit` of QLoRA (bitsandbytes, CUDA only).",
+    )
+    lr_scheduler: Literal["linear", "cosine", "constant", "constant_with_warmup"] = Field(
+        "linear",
+        description="The Trainer's `lr_scheduler_type`: the learning rate after warm-up, over all steps "
+        "(`train.max_steps`, else every epoch).",
+    )
+    adam_beta1: float = Field(0.9, ge=0.0, lt=1.0, description="AdamW beta1 (the Trainer's `adam_beta1`).")
+    adam_beta2: float = Field(0.999, ge=0.0, lt=1.0, description="AdamW beta2 (the Trainer's `adam_beta2`).")
+    adam_epsilon: float = Field(1e-8, gt=0.0, description="AdamW epsilon (the Trainer's `adam_epsilon`).")
+    weight_decay: float = Field(
+        0.0,
+        ge=0.0,
+        description="AdamW weight decay, on every trained weight except biases and norms (LayerNorm, RMSNorm: "
+        "see seqlab_spec.train.decay_parameter_names).",
+    )
+    batch_order: Literal["bucketed", "length", "random"] = Field(
+        "bucketed",
+        description="Training batch order. `bucketed`: sentences of similar length batched together, the batches "
+        "shuffled (little padding, the F1 of random order); `length`: the Trainer's group_by_length (pools of 50 "
+        "batches walked from long to short); `random`: random batches (the plain recipe; the most padding).",
+    )
     gradient_checkpointing: bool = Field(False, description="Trade compute for memory.")
     eval_every: Literal["epoch", "never"] = Field(
         "epoch", description="When to evaluate on dev during training."
