@@ -123,6 +123,8 @@ def _check_model(spec: Spec, configs: dict) -> None:
 def preflight(specs: Sequence[Spec]) -> None:
     """Check what only the data and the model can tell, for every run a spec asks for, before anything is
     written: a DataError / ModelError here leaves no run folder behind."""
+    from .train import check_speed_switches  # imports transformers: not at CLI start-up
+
     data: dict[str, dict] = {}
     configs: dict = {}
     for spec in specs:
@@ -131,6 +133,7 @@ def preflight(specs: Sequence[Spec]) -> None:
             data[key] = _check_data(spec)
         _check_sizes(spec, data[key])
         _check_model(spec, configs)
+        check_speed_switches(spec)
         if spec.signal.name == "oie" and spec.signal.source == "spacy":
             from .signals.oie import resolve_pipeline
 

@@ -435,11 +435,12 @@ def fit_stage(
     removed after. `resumable`: full checkpoints each epoch, and training continues from the last complete one
     found in `out` (`seqlab-spec run --resume`). Returns the trained tagger and the stage's log."""
     from datasets import Dataset
-    from transformers import PrinterCallback, Trainer
+    from transformers import PrinterCallback
 
     from ..models.multitask import MlmMixCollator, OieCollator, OieTaggerWithMlm
     from ..train import (
         ProgressLines,
+        SeqlabTrainer,
         log_history,
         metrics_from_logits,
         resume_callbacks,
@@ -457,7 +458,8 @@ def fit_stage(
         net = OieTaggerWithMlm(model)
         collator = MlmMixCollator(collator, mlm_batches(spec, tokenizer, unlabeled_text(spec, data)))
     args = training_arguments(spec, out, has_dev=bool(dev), resumable=resumable, label_names=["labels"])
-    trainer = Trainer(
+    trainer = SeqlabTrainer(
+        batch_tokens=spec.train.batch_tokens,
         model=net,
         args=args,
         train_dataset=Dataset.from_list(train),
