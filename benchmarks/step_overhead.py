@@ -2,17 +2,20 @@
 library's step time (`pipelines.tagger.build_model` + `train.build_trainer`, the objects `seqlab-spec run`
 trains) against a minimal hand-written loop with the same model, batches, precision and optimizer.
 
-- `hand`: sentences sorted by length and cut into batches of `train.batch_size` (shuffled), padded with
-  torch, forward (under the pipeline's autocast), backward, `torch.optim.AdamW(fused=True)` step, zero_grad:
-  nothing else.
+- `hand`: the pipeline's batches (its length-grouped sampler, same seed), padded with torch, forward (under
+  the pipeline's autocast), backward, gradient clipping at 1.0 and `torch.optim.AdamW(fused=True)` step (the
+  Trainer's optimizer step), zero_grad: nothing else (no scheduler, callbacks, logging or DataLoader).
 - `pipeline`: the library's Trainer at the spec's settings (length-grouped batches, its collator, callbacks,
   logging every `train.logging_steps`, linear schedule).
 - ablations (`--ablations`): `pipeline+unfused` (`optim=adamw_torch`; the Trainer's default is the fused
   `adamw_torch_fused`, which `hand` uses too), `pipeline+workers1`
   (`train.dataloader_workers=1`), `pipeline+compile` (`train.torch_compile=true`; `--compile`, slow to build).
 
-Step time = wall time between the ends of consecutive optimizer steps after `--warmup` steps, so data
-loading, collation, the optimizer and every callback count. Arms alternate (ABBA) within one process; the
+Step time = time between the ends of consecutive optimizer steps after `--warmup` steps, so data loading,
+collation, the optimizer and every callback count. The figure is this process's CPU time per step
+(`time.process_time`, with `--threads 1`): on a shared, oversubscribed machine wall time mostly measures the
+neighbours, CPU time the work this process did (a dataloader worker's CPU time is not in it: judge the workers
+arm by wall time). Arms alternate (ABBA) within one process; the
 figure is the median per-round ratio pipeline/hand. `--profile` also writes the pipeline's torch.profiler
 table (top operators by self CPU time) next to the JSON.
 
@@ -21,7 +24,6 @@ table (top operators by self CPU time) next to the JSON.
 
 from __future__ import annotations
 
-import random
 import sys
 import tempfile
 import time
@@ -69,10 +71,12 @@ class StepClock:
 
         clock = self
         self.ends: list[float] = []
+        self.cpu_ends: list[float] = []
 
         class CB(TrainerCallback):
             def on_step_end(self, args, state, control, **kw):
                 clock.ends.append(time.perf_counter())
+                clock.cpu_ends.append(time.process_time())
 
         self.callback = CB()
 
@@ -111,6 +115,7 @@ def pipeline_arm(spec, data, out: Path, steps: int, warmup: int, optim: str | No
         counter.remove()
         return {
             "step_s": per_step(clock.ends, warmup),
+            "step_cpu_s": per_step(clock.cpu_ends, warmup),
             "padded_tokens_per_step": counter.padded / counter.forwards,
         }
 
@@ -119,7 +124,10 @@ def pipeline_arm(spec, data, out: Path, steps: int, warmup: int, optim: str | No
 
 def hand_arm(spec, data, steps: int, warmup: int):
     """The minimal loop: same model builder, features, batch size, autocast and AdamW (lr, no decay)."""
+    import contextlib
+
     import torch
+    from transformers.trainer_pt_utils import LengthGroupedSampler
 
     from seqlab_spec.pipelines.tagger import build_model
     from seqlab_spec.precision import autocast_dtype, resolve_precision
@@ -130,34 +138,50 @@ def hand_arm(spec, data, steps: int, warmup: int):
 
     def collate(rows: list[dict], pad_id: int) -> dict[str, torch.Tensor]:
         width = -(-max(r["length"] for r in rows) // 8) * 8  # the pipeline's pad multiple
-        ids = torch.full((len(rows), width), pad_id)
-        mask = torch.zeros((len(rows), width), dtype=torch.long)
-        labels = torch.full((len(rows), width), -100)
-        for i, r in enumerate(rows):
-            n = r["length"]
-            ids[i, :n] = torch.tensor(r["input_ids"])
-            mask[i, :n] = 1
-            labels[i, :n] = torch.tensor(r["labels"])
-        return {"input_ids": ids, "attention_mask": mask, "labels": labels}
+
+        def pad(key: str, fill: int) -> torch.Tensor:
+            return torch.tensor([r[key] + [fill] * (width - r["length"]) for r in rows])
+
+        return {
+            "input_ids": pad("input_ids", pad_id),
+            "attention_mask": pad("attention_mask", 0),
+            "labels": pad("labels", -100),
+        }
 
     def arm() -> dict[str, float]:
         model, tok = build_model(spec, data.labels)
         model.train()
         feats = tagging_features(data.splits["train"], tok, data.labels, t.max_length)
-        order = sorted(range(len(feats)), key=lambda i: feats[i]["length"])
+        # the pipeline's batches: its length-grouped sampler, seeded as train.EpochSeededOrder seeds epoch 0
+        sampler = LengthGroupedSampler(
+            t.batch_size,
+            lengths=[f["length"] for f in feats],
+            generator=torch.Generator().manual_seed(t.seed * 1_000_003),
+        )
+        order = list(sampler)
         batches = [order[i : i + t.batch_size] for i in range(0, len(order), t.batch_size)]
-        random.Random(t.seed).shuffle(batches)
         params = [p for p in model.parameters() if p.requires_grad]
         # the Trainer's default optimizer (transformers 5: optim=adamw_torch_fused, on CPU too)
         optimizer = torch.optim.AdamW(params, lr=t.lr, weight_decay=t.weight_decay, fused=True)
         pad = tok.pad_token_id if tok.pad_token_id is not None else 0
-        ends, padded = [], 0
+        ends, cpu_ends, padded = [], [], 0
         for step in range(warmup + steps):
             batch = collate([feats[i] for i in batches[step % len(batches)]], pad)
             padded += batch["input_ids"].numel()
-            common.optimizer_step(model, batch, optimizer, dtype)
+            ctx = torch.autocast("cpu", dtype=dtype) if dtype is not None else contextlib.nullcontext()
+            with ctx:
+                loss = model(**batch).loss
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(params, 1.0)  # the Trainer's max_grad_norm: part of its optimizer step
+            optimizer.step()
+            optimizer.zero_grad(set_to_none=True)
             ends.append(time.perf_counter())
-        return {"step_s": per_step(ends, warmup), "padded_tokens_per_step": padded / (warmup + steps)}
+            cpu_ends.append(time.process_time())
+        return {
+            "step_s": per_step(ends, warmup),
+            "step_cpu_s": per_step(cpu_ends, warmup),
+            "padded_tokens_per_step": padded / (warmup + steps),
+        }
 
     return arm
 
@@ -188,15 +212,17 @@ def bench(kind: str, args, tmp: Path, profiles: dict[str, str]) -> dict[str, Any
         "warmup": warmup,
         "arms": {
             name: {
-                "step_ms": common.summary([1000 * r["step_s"] for r in rows]),
+                "step_ms_noisy": common.summary([1000 * r["step_s"] for r in rows]),
+                "step_cpu_ms": common.summary([1000 * r["step_cpu_s"] for r in rows]),
                 "padded_tokens_per_step": common.summary([r["padded_tokens_per_step"] for r in rows]),
             }
             for name, rows in samples.items()
         },
         "ratios": {
-            f"{name}/hand step time": common.paired_ratio(samples, name, "hand", "step_s")
+            f"{name}/hand {what}": common.paired_ratio(samples, name, "hand", key)
             for name in arms
             if name != "hand"
+            for what, key in (("step CPU time", "step_cpu_s"), ("step wall time", "step_s"))
         },
     }
     if args.profile:

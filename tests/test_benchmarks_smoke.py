@@ -173,3 +173,28 @@ def test_gpu_paths_skips_without_cuda(tmp_path: Path, capsys) -> None:
     assert gpu_paths.main(["--out", str(tmp_path)]) == 0
     assert capsys.readouterr().out.strip() == gpu_paths.SKIP_MESSAGE
     assert list(tmp_path.iterdir()) == []
+
+
+def test_logical_numel_counts_a_packed_4bit_weight_at_the_shape_it_stands_for() -> None:
+    import torch
+
+    packed = torch.nn.Parameter(torch.zeros(8 * 6 // 2, 1, dtype=torch.uint8), requires_grad=False)
+    packed.quant_state = type("QuantState", (), {"shape": torch.Size([8, 6])})()  # as bitsandbytes' Params4bit
+    assert common.logical_numel(packed) == 48 and packed.numel() == 24
+    assert common.logical_numel(torch.nn.Parameter(torch.zeros(3, 5))) == 15
+
+
+def test_gpu_paths_cpu_rehearsal_runs_a_real_shape_setting_end_to_end(tmp_path: Path) -> None:
+    """The rehearsal builds the MiniLM-L6 architecture (narrowed) from its config and trains it through the
+    encoder pipeline: the whole script but the GPU."""
+    import gpu_paths
+
+    argv = ["--cpu-rehearsal", "--threads", "1", "--only", "encoder minilm", "--out", str(tmp_path)]
+    assert gpu_paths.main(argv) == 0
+    doc = json.loads((tmp_path / "gpu_paths.tiny.json").read_text())
+    r = doc["results"]
+    assert doc["tiny"] and r["device"] == "cpu" and r["warmup"]["setting"] == "encoder minilm-l6 full FT, batch 32"
+    (name,) = r["settings"]
+    s = r["settings"][name]
+    assert "error" not in s, s
+    assert s["steps"] == 3 and s["tokens_per_s"]["n"] == 1 and 0 < s["mfu"]["median"] < 1

@@ -94,3 +94,28 @@ def test_a_run_with_a_token_budget_trains_on_unpadded_batches(tmp_path: Path, ca
     assert all(m.numel() <= 256 or m.shape[0] == 1 for m in seen)
     # padded to the batch's longest sentence only (not to a multiple of 8): sorted buckets need no more
     assert [m.shape[1] for m in seen] == [int(m.sum(1).max()) for m in seen]
+
+
+@pytest.mark.parametrize("multiple", [8, None])
+def test_pad_batch_equals_transformers_token_classification_collator(multiple) -> None:
+    from transformers import DataCollatorForTokenClassification
+
+    from seqlab_spec.data.labels import LabelSet
+    from seqlab_spec.data.types import Sentence
+    from seqlab_spec.models.registry import load_tokenizer, resolve
+    from seqlab_spec.train import PadBatch, tagging_features
+
+    tok = load_tokenizer(resolve("minilm-l6"))
+    sents = [
+        Sentence(["EU", "rejects", "German", "call"], ["B-ORG", "O", "B-MISC", "O"]),
+        Sentence(["Peter"], ["B-PER"]),
+    ]
+    rows = tagging_features(sents, tok, LabelSet.from_sentences(sents, None), 64)
+    ours = PadBatch(tok.pad_token_id, multiple)(rows)
+    theirs = DataCollatorForTokenClassification(tok, pad_to_multiple_of=multiple)(
+        [{k: r[k] for k in ("input_ids", "attention_mask", "labels")} for r in rows]
+    )
+    assert set(ours) == {"input_ids", "attention_mask", "labels"}
+    for k in ours:
+        assert torch.equal(ours[k], theirs[k]), k
+    assert ours["input_ids"].shape[1] == (8 if multiple else max(r["length"] for r in rows))
