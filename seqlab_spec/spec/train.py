@@ -47,8 +47,8 @@ class TrainSpec(Section):
     dataloader_workers: int = Field(
         0,
         ge=0,
-        description="Processes that collate batches beside the training loop (0: the main process; measured "
-        "slower on a 2-core CPU, see BENCHMARKS.md).",
+        description="Processes that collate batches beside the training loop (0: the main process; on a "
+        "2-core CPU one worker measured no faster, see BENCHMARKS.md; on a GPU not measured yet).",
     )
     pin_memory: bool = Field(True, description="Page-locked batches for faster host-to-GPU copies (GPU only).")
     torch_compile: bool = Field(
