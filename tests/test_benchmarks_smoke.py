@@ -144,7 +144,7 @@ def test_report_renders_known_and_unknown_results_with_their_provenance(tmp_path
     assert "| unmask step time 0110 / 0000 | 3 (2–4, n=3) | ≈ 1 |" in text
     assert "| src | 3 (2–4, n=3) | 3 (2–4, n=3) |" in text
     assert "Peak memory" not in text  # tiny results stay out
-    assert "## GPU paths\n\nNot measured yet" in text
+    assert "## GPU paths (real shapes, no hub)\n\nNot measured yet" in text
 
 
 def test_inference_tiny_writes_the_expected_json(tmp_path: Path) -> None:
