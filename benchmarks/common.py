@@ -10,6 +10,7 @@ load that drifts during the run does not favour the arm that always goes first.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime
 import json
 import os
@@ -18,7 +19,7 @@ import shlex
 import statistics
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -230,10 +231,19 @@ def param_counts(model: Any) -> dict[str, int]:
                     seen.add(id(p))
                     embedding += p.numel()
     for p in model.parameters():
-        total += p.numel()
+        total += logical_numel(p)
         if p.requires_grad:
             trainable += p.numel()
     return {"total": total, "trainable": trainable, "embedding": embedding, "matmul": total - embedding}
+
+
+def logical_numel(p: Any) -> int:
+    """Elements of a parameter at its logical shape: a bitsandbytes 4-bit weight stores two values per byte in
+    a packed tensor of half the elements, and its quant_state keeps the shape it stands for."""
+    import math
+
+    shape = getattr(getattr(p, "quant_state", None), "shape", None)
+    return math.prod(shape) if shape is not None else p.numel()
 
 
 def train_flops_per_token(counts: dict[str, int]) -> int:
@@ -273,6 +283,42 @@ class TokenCounter:
 
 
 # ------------------------------------------------------------------------------------------- data and models
+
+
+@contextlib.contextmanager
+def measured_training(sink: dict[str, Any]) -> Iterator[None]:
+    """Wrap Trainer.train for any pipeline that trains with it: time it (CUDA-synchronised on a GPU), count the
+    real and padded tokens its model sees and its optimizer steps; also the parameter counts and peak GPU memory.
+    Accumulates into `sink` over every `train()` call inside the block."""
+    import torch
+    from transformers import Trainer
+
+    original = Trainer.train
+    cuda = torch.cuda.is_available()
+
+    def train(self, *a, **kw):
+        counter = TokenCounter(self.model)
+        if cuda:
+            torch.cuda.synchronize()
+        t0 = time.perf_counter()
+        try:
+            return original(self, *a, **kw)
+        finally:
+            if cuda:
+                torch.cuda.synchronize()
+            sink["seconds"] = sink.get("seconds", 0.0) + time.perf_counter() - t0
+            sink["real_tokens"] = sink.get("real_tokens", 0) + counter.real
+            sink["padded_tokens"] = sink.get("padded_tokens", 0) + counter.padded
+            sink["steps"] = sink.get("steps", 0) + self.state.global_step
+            sink["params"] = param_counts(self.model)
+            sink["peak_gpu_mib"] = torch.cuda.max_memory_allocated() / 2**20 if cuda else None
+            counter.remove()
+
+    Trainer.train = train
+    try:
+        yield
+    finally:
+        Trainer.train = original
 
 
 def conll_limits(n_train: int, n_dev: int | None = None, n_test: int | None = None) -> list[str]:

@@ -367,12 +367,83 @@ def render_gpu(r: dict[str, Any]) -> str:
     rows = []
     for k, v in r["settings"].items():
         if "error" in v:
-            rows.append([k, "error", v["error"][:100], ""])
+            rows.append([k, "error", v["error"][:100], "", ""])
         else:
-            rows.append([k, med(v["tokens_per_s"], 4), f"{v['mfu']['median']:.1%}", fmt(v["peak_gpu_mib"])])
+            mib = v.get("peak_gpu_mib")
+            rows.append(
+                [
+                    k,
+                    med(v["tokens_per_s"], 4),
+                    f"{v['mfu']['median']:.2%}",
+                    fmt(mib / 1024 if mib else None),
+                    fmt(v.get("logical_params")),
+                ]
+            )
+    where = f"GPU {r['gpu']}" if r.get("gpu") else f"{r.get('device', 'cpu').upper()} rehearsal (narrow shapes)"
+    warm = r.get("warmup") or {}
+    note = ""
+    if "tokens_per_s" in warm:
+        note = f" Warm-up ({warm['setting']}, first, not in the table): {fmt(warm['tokens_per_s'])} tokens/s."
     return (
-        f"GPU {r['gpu']}, precision {r['precision']}, bitsandbytes {r['bitsandbytes']}; matmul peak "
-        f"{med(r['peak_matmul_flops_per_s'])} FLOP/s.\n\n" + table(["setting", "tokens/s", "MFU", "peak GPU MiB"], rows)
+        f"{where}, precision {r['precision']}, bitsandbytes {r['bitsandbytes']}; matmul peak "
+        f"{med(r['peak_matmul_flops_per_s'])} FLOP/s (same run).{note}\n\n"
+        + table(["setting", "real tokens/s", "MFU (4-bit weights at logical size)", "peak GPU GiB", "parameters"], rows)
+    )
+
+
+def render_step_overhead(r: dict[str, Any]) -> str:
+    parts = []
+    for kind, v in r.items():
+        rows = []
+        for arm, a in v["arms"].items():
+            cpu = v["ratios"].get(f"{arm}/hand step CPU time")
+            wall = v["ratios"].get(f"{arm}/hand step wall time")
+            rows.append(
+                [
+                    arm,
+                    med(a["step_cpu_ms"]),
+                    med(cpu) if cpu else "1 (reference)",
+                    med(wall) if wall else "1 (reference)",
+                    med(a["step_ms_noisy"]),
+                    fmt(a["padded_tokens_per_step"]["median"]),
+                ]
+            )
+        parts.append(
+            f"**{kind}**: {v['model']}, {v['spec']} settings, batch {v['batch_size']}, "
+            f"{v['warmup']} + {v['steps']} steps per arm and round\n\n"
+            + table(
+                [
+                    "arm",
+                    "CPU ms/step",
+                    "CPU time / hand",
+                    "wall time / hand (noisy)",
+                    "wall ms/step (noisy)",
+                    "padded tokens/step",
+                ],
+                rows,
+            )
+        )
+    return "\n".join(parts)
+
+
+def render_token_budget(r: dict[str, Any]) -> str:
+    rows = []
+    for arm, a in r["arms"].items():
+        seed = arm.rsplit("seed ", 1)[1]
+        ratio = next((v for k, v in r["ratios"].items() if k.startswith(arm + " /")), None)
+        rows.append(
+            [
+                arm,
+                a["steps"],
+                f"{a['pad_fraction']:.1%}",
+                med(a["tokens_per_s_noisy"]),
+                med(ratio) if ratio else f"1 (reference, seed {seed})",
+                fmt(a["test_f1"]["median"], 4),
+            ]
+        )
+    return (
+        f"{r['spec']} with {', '.join(f'`{o}`' for o in r['overrides'])}; learning rate per step as in the spec.\n\n"
+        + table(["arm", "steps", "padding", "real tokens/s (noisy)", "tokens/s ratio", "test F1"], rows)
     )
 
 
@@ -418,7 +489,9 @@ RENDERERS: dict[str, tuple[str, Callable[[dict[str, Any]], str]]] = {
     "sift_strategies": ("SIFT: response-loss strategies", render_sift),
     "oie_transfer": ("OIE-mediated domain transfer", render_oie),
     "oie_transfer.quick": ("OIE-mediated domain transfer (quick settings)", render_oie),
-    "gpu_paths": ("GPU paths", render_gpu),
+    "step_overhead": ("Per-step overhead: pipeline vs a minimal loop (tiny model)", render_step_overhead),
+    "token_budget": ("Token-budget batches (`train.batch_tokens`) vs 16 sentences", render_token_budget),
+    "gpu_paths": ("GPU paths (real shapes, no hub)", render_gpu),
     "batch_order": ("Batch order: padding, speed and F1 at equal steps", render_batch_order),
     "batch_order_conll03": ("Batch order on CoNLL-2003: padding, speed and F1 at equal steps", render_batch_order),
     "batch_order_litbank": ("Batch order on LitBank events: padding, speed and F1 at equal steps", render_batch_order),
@@ -472,6 +545,14 @@ def headline(docs: dict[str, dict[str, Any]]) -> str:
         base = next(iter(um["seconds_per_step_noisy"]))
         for p, v in um.get(f"ratio_to_{base}", {}).items():
             rows.append([f"unmask step time {p} / {base}", med(v), "≈ 1"])
+    for kind in ("encoder", "decoder"):
+        ratio = _get(docs.get("step_overhead"), kind, "ratios", "pipeline/hand step CPU time")
+        if ratio:
+            rows.append([f"training step, tiny {kind}: pipeline / minimal loop (CPU time)", med(ratio), "<= 1.15"])
+    for key, ratio in (_get(docs.get("token_budget"), "ratios") or {}).items():
+        rows.append(
+            [f"training tokens/s, smollm2-135m LoRA: {key.removesuffix(' tokens_per_s')}", med(ratio), ">= 1.5"]
+        )
     if not rows:
         return ""
     return "## Headline figures\n\n" + table(["figure", "median (range, rounds)", "target"], rows)
@@ -498,9 +579,11 @@ def render(docs: dict[str, dict[str, Any]]) -> str:
             parts.append("\n".join(f"> {n}" for n in notes) + "\n")
     if "gpu_paths" not in docs:
         parts.append(
-            "## GPU paths\n\nNot measured yet: no GPU on the machine these figures come from. "
-            "`benchmarks/gpu_paths.py` measures each method's CUDA path (bf16/fp16, gradient checkpointing, "
-            "QLoRA) with throughput and MFU where CUDA is present.\n"
+            "## GPU paths (real shapes, no hub)\n\nNot measured yet: no GPU on the machine these figures come "
+            "from. `benchmarks/gpu_paths.py` builds random-weight models of real shapes (MiniLM-L6, SmolLM2-135M, "
+            "a 1.1B Llama, a Llama-2-7B shape) and measures every method's pipeline on CUDA (real tokens/s, MFU "
+            "with 4-bit weights at their logical size, peak memory); its docstring lists the wheels it needs on a "
+            "machine with only torch, transformers and peft. `--cpu-rehearsal` runs it on narrow shapes anywhere.\n"
         )
     return "\n".join(parts).rstrip() + "\n"
 

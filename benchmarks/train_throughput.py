@@ -183,10 +183,8 @@ def hf_arm(spec, data, out: Path, bf16: bool = False, grouped: bool = False):
 def seqlab_arm(spec, data, out: Path, pad_multiple: int | None = 8):
     """The library's path: the same objects `seqlab-spec run --no-notebook` trains. `pad_multiple=None`: the
     same with the collator padding to the longest sentence only (the library pads to a multiple of 8)."""
-    from transformers import DataCollatorForTokenClassification
-
     from seqlab_spec.pipelines.tagger import build_model
-    from seqlab_spec.train import build_trainer, tagging_features
+    from seqlab_spec.train import PadBatch, build_trainer, tagging_features
 
     name = "seqlab" if pad_multiple == 8 else "seqlab-pad1"
     if spec.model.attn_implementation == "eager":
@@ -195,7 +193,7 @@ def seqlab_arm(spec, data, out: Path, pad_multiple: int | None = 8):
     def arm() -> dict[str, float]:
         model, tok = build_model(spec, data.labels)
         feats = tagging_features(data.splits["train"], tok, data.labels, spec.train.max_length)
-        collator = None if pad_multiple == 8 else DataCollatorForTokenClassification(tok)
+        collator = None if pad_multiple == 8 else PadBatch(tok.pad_token_id, pad_to_multiple_of=None)
         trainer = build_trainer(spec, model, tok, feats, None, data.labels, out / name, collator=collator)
         row = _train(trainer, model)
         _counts[name] = common.param_counts(model)

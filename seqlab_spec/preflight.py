@@ -169,6 +169,8 @@ def _check_lora_targets(spec: Spec, config) -> None:
 def preflight(specs: Sequence[Spec]) -> None:
     """Check what only the data and the model can tell, for every run a spec asks for, before anything is
     written: a DataError / ModelError here leaves no run folder behind."""
+    from .train import check_speed_switches  # imports transformers: not at CLI start-up
+
     data: dict[str, dict] = {}
     configs: dict = {}
     for spec in specs:
@@ -187,6 +189,7 @@ def preflight(specs: Sequence[Spec]) -> None:
         if method_checks is not None:  # sizes and shapes only this method's data and model can tell
             method_checks(spec, splits, config)
         check_installed(spec)
+        check_speed_switches(spec)
         if spec.signal.name == "oie" and spec.signal.source == "spacy":
             from .signals.oie import resolve_pipeline
 

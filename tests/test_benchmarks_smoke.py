@@ -144,7 +144,7 @@ def test_report_renders_known_and_unknown_results_with_their_provenance(tmp_path
     assert "| unmask step time 0110 / 0000 | 3 (2–4, n=3) | ≈ 1 |" in text
     assert "| src | 3 (2–4, n=3) | 3 (2–4, n=3) |" in text
     assert "Peak memory" not in text  # tiny results stay out
-    assert "## GPU paths\n\nNot measured yet" in text
+    assert "## GPU paths (real shapes, no hub)\n\nNot measured yet" in text
 
 
 def test_inference_tiny_writes_the_expected_json(tmp_path: Path) -> None:
@@ -190,3 +190,28 @@ def test_batch_order_section_shows_each_order_with_its_figures() -> None:
     assert "The default is `train.batch_order: bucketed`." in md
     assert "| `bucketed` | 1.50 | 0.50 ± 0.25 | 0.500 ± 0.250 (3) | 0.500 ± 0.250 (3) |" in md
     assert "F1 @ 10 steps | F1 @ 20 steps |" in md
+
+
+def test_logical_numel_counts_a_packed_4bit_weight_at_the_shape_it_stands_for() -> None:
+    import torch
+
+    packed = torch.nn.Parameter(torch.zeros(8 * 6 // 2, 1, dtype=torch.uint8), requires_grad=False)
+    packed.quant_state = type("QuantState", (), {"shape": torch.Size([8, 6])})()  # as bitsandbytes' Params4bit
+    assert common.logical_numel(packed) == 48 and packed.numel() == 24
+    assert common.logical_numel(torch.nn.Parameter(torch.zeros(3, 5))) == 15
+
+
+def test_gpu_paths_cpu_rehearsal_runs_a_real_shape_setting_end_to_end(tmp_path: Path) -> None:
+    """The rehearsal builds the MiniLM-L6 architecture (narrowed) from its config and trains it through the
+    encoder pipeline: the whole script but the GPU."""
+    import gpu_paths
+
+    argv = ["--cpu-rehearsal", "--threads", "1", "--only", "encoder minilm", "--out", str(tmp_path)]
+    assert gpu_paths.main(argv) == 0
+    doc = json.loads((tmp_path / "gpu_paths.tiny.json").read_text())
+    r = doc["results"]
+    assert doc["tiny"] and r["device"] == "cpu" and r["warmup"]["setting"] == "encoder minilm-l6 full FT, batch 32"
+    (name,) = r["settings"]
+    s = r["settings"][name]
+    assert "error" not in s, s
+    assert s["steps"] == 3 and s["tokens_per_s"]["n"] == 1 and 0 < s["mfu"]["median"] < 1

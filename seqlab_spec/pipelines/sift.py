@@ -40,6 +40,7 @@ from ..spec import Spec
 from ..train import (
     CHECKPOINTS,
     ProgressLines,
+    SeqlabTrainer,
     log_history,
     resume_callbacks,
     set_seed,
@@ -121,13 +122,12 @@ def fit(spec: Spec, model: torch.nn.Module, tokenizer: Any, data: Prepared, run_
     from datasets import Dataset
     from transformers import PrinterCallback
 
-    from ..ordering import OrderedTrainer as Trainer  # train.batch_order: bucketed is its sampler
-
     set_seed(spec.train.seed)
     cfg = prompt_config(spec, data.labels, tokenizer)
     examples = train_examples(spec, tokenizer, data.splits["train"], cfg)
     ckpt = Path(run_dir) / CHECKPOINTS
-    trainer = Trainer(
+    trainer = SeqlabTrainer(
+        batch_tokens=spec.train.batch_tokens,
         model=model,
         args=training_arguments(spec, ckpt, has_dev=False, resumable=True),
         train_dataset=Dataset.from_list(examples),

@@ -17,7 +17,16 @@ class TrainSpec(Section):
     epochs: float = Field(3.0, gt=0, description="Training epochs.")
     max_steps: int = Field(-1, description="Stop after this many optimizer steps (-1: use epochs).")
     lr: float = Field(5e-5, gt=0, description="Peak learning rate.")
-    batch_size: int = Field(32, ge=1, description="Sentences per device batch.")
+    batch_size: int = Field(32, ge=1, description="Sentences per device batch (unless `batch_tokens` is set).")
+    batch_tokens: int | None = Field(
+        None,
+        ge=16,
+        description="Batches of about N real subword tokens instead of `batch_size` sentences (for throughput): "
+        "sentences sorted by length are cut into batches whose padded size (sentences x longest) stays <= N, so "
+        "almost no padding is computed; the batches are fixed once and their order shuffled every epoch. The "
+        "learning rate and its schedule are per optimizer step as given (not rescaled): the number of steps "
+        "per epoch changes with N and is printed at the start of training.",
+    )
     grad_accum: int = Field(1, ge=1, description="Gradient accumulation steps.")
     max_length: int = Field(
         128,
@@ -62,6 +71,21 @@ class TrainSpec(Section):
     )
     select_best: bool = Field(True, description="Keep the checkpoint with the best dev F1.")
     logging_steps: int = Field(10, ge=1, description="Log the loss every N steps.")
+    dataloader_workers: int = Field(
+        0,
+        ge=0,
+        description="Processes that collate batches beside the training loop (0: the main process; on a "
+        "2-core CPU one worker measured no faster, see BENCHMARKS.md; on a GPU not measured yet).",
+    )
+    pin_memory: bool = Field(True, description="Page-locked batches for faster host-to-GPU copies (GPU only).")
+    torch_compile: bool = Field(
+        False, description="Compile the model with torch.compile (the Trainer's switch; first steps are slower)."
+    )
+    use_liger_kernel: bool = Field(
+        False,
+        description="Liger's fused RMSNorm/SwiGLU/RoPE kernels for Llama-family models (the Trainer's switch; "
+        "GPU only, needs the liger-kernel package).",
+    )
     save_every_steps: int | None = Field(
         None,
         ge=1,
