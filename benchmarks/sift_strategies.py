@@ -46,6 +46,10 @@ def _args(argv: list[str] | None = None):
     p.add_argument("--seed", type=int, default=42)
     p.add_argument("--throughput-k", type=int, default=1)
     p.add_argument("--throughput-steps", type=int, default=4)
+    p.add_argument("--no-throughput", action="store_true", help="skip the alternating training-throughput arms")
+    p.add_argument("--decodings", nargs="+", default=["free", "constrained"], choices=["free", "constrained"],
+                   help="each trained model is scored with each decoding, side by side")
+    p.add_argument("--tag", default="", help="written as sift_strategies.<tag>.json (a sized-down grid)")
     args = p.parse_args(argv)
     if args.quick:
         args.ks, args.steps, args.test = [0, 1], 20, 40
@@ -96,20 +100,27 @@ def f1_run(args, model_name: str | None, strategy: str, k: int) -> dict[str, Any
         trainer = sift.fit(spec, model, tok, data, Path(tmp))
         train_s = time.perf_counter() - t0
     counter.remove()
-    metrics, _ = sift.evaluate(spec, trainer.model, tok, data)
-    test = metrics["test"]
-    return {
+    out: dict[str, Any] = {
         "strategy": strategy,
         "k": k,
-        "test_f1": test["micro"]["f1"],
-        "precision": test["micro"]["precision"],
-        "recall": test["micro"]["recall"],
-        "parser": test["parser"],
         "train_seconds": round(train_s, 1),
         "train_tokens": counter.real,
         "train_tokens_per_s": round(counter.real / train_s, 1),
-        "generation": test["generation"],
+        "decodings": {},
     }
+    for decoding in args.decodings:
+        method = spec.method.model_copy(update={"decoding": decoding})
+        metrics, _ = sift.evaluate(spec.model_copy(update={"method": method}), trainer.model, tok, data)
+        test = metrics["test"]
+        out["decodings"][decoding] = {
+            "test_f1": test["micro"]["f1"],
+            "precision": test["micro"]["precision"],
+            "recall": test["micro"]["recall"],
+            "parser": test["parser"],
+            "generation": test["generation"],
+        }
+    first = out["decodings"][args.decodings[0]]
+    return out | {k: first[k] for k in ("test_f1", "precision", "recall", "parser", "generation")}
 
 
 def throughput(args, model_name: str | None) -> dict[str, Any]:
@@ -160,6 +171,73 @@ def throughput(args, model_name: str | None) -> dict[str, Any]:
     return out
 
 
+def _compare(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """Per cell: F1 constrained - free, and constrained/free generation tokens/s; over cells: the extremes."""
+    cells = {}
+    for r in runs:
+        if "same_as" in r:
+            continue
+        free, con = r["decodings"]["free"], r["decodings"]["constrained"]
+        cells[f"{r['strategy']}@k={r['k']}"] = {
+            "f1_gain": round(con["test_f1"] - free["test_f1"], 4),
+            "tokens_per_s_ratio": round(con["generation"]["tokens_per_s"] / free["generation"]["tokens_per_s"], 3),
+        }
+    gains = [c["f1_gain"] for c in cells.values()]
+    ratios = [c["tokens_per_s_ratio"] for c in cells.values()]
+    return {
+        "cells": cells,
+        "f1_gain_min": min(gains),
+        "f1_gain_mean": round(sum(gains) / len(gains), 4),
+        "tokens_per_s_ratio_min": min(ratios),
+        "tokens_per_s_ratio_median": sorted(ratios)[len(ratios) // 2],
+        "cells_constrained_at_least_free": sum(g >= 0 for g in gains),
+    }
+
+
+def _write(args, model_name: str | None, runs: list[dict[str, Any]], speed: dict | None, t0: float,
+           complete: bool) -> dict[str, Any]:
+    results = {
+        "settings": {
+            "spec": SPEC,
+            "train_sentences": args.train,
+            "test_sentences": args.test,
+            "steps": args.steps,
+            "batch": args.batch,
+            "seed": args.seed,
+            "ks": args.ks,
+            "quick": args.quick,
+            "decodings": args.decodings,
+            "max_new_tokens": _spec(args, model_name, "vanilla", 0).method.max_new_tokens,
+        },
+        "complete": complete,
+        "f1_runs": runs,
+        "f1_table": {f"{r['strategy']}@k={r['k']}": round(r["test_f1"], 4) for r in runs},
+        "generation_tokens_per_s": {f"{r['strategy']}@k={r['k']}": r["generation"]["tokens_per_s"] for r in runs},
+        "decoding_table": {
+            f"{r['strategy']}@k={r['k']}": {
+                d: {"test_f1": round(v["test_f1"], 4), "tokens_per_s": v["generation"]["tokens_per_s"]}
+                for d, v in r["decodings"].items()
+            }
+            for r in runs
+        },
+        "train_throughput": speed,
+        "wall_seconds": round(time.time() - t0, 1),
+    }
+    notes = [
+        "test F1: strict span micro F1; tiny CPU budgets, so differences between strategies are noisy",
+        "generation tokens/s: tokens generated up to each sentence's end (eos or bound) per second of generation",
+        "train tokens/s: non-pad prompt tokens per second; ratio_to_vanilla pairs arms measured next to each other",
+    ]
+    if len(args.decodings) == 2 and runs:
+        results["constrained_vs_free"] = _compare(runs)
+        notes.append(
+            "free vs constrained: the same trained model scored twice; generation overhead is 1 - the ratio of "
+            "constrained to free tokens/s (per generated token, prompt building and the automata included)"
+        )
+    common.write_result(f"sift_strategies{'.' + args.tag if args.tag else ''}", args, results, notes)
+    return results
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _args(argv)
     common.setup_env(args)
@@ -174,35 +252,18 @@ def main(argv: list[str] | None = None) -> int:
                 continue
             print(f"== F1 run: strategy {strategy}, k {k}", flush=True)
             runs.append(f1_run(args, model_name, strategy, k))
-            print(f"   test F1 {runs[-1]['test_f1']:.4f}", flush=True)
-    print("== throughput (alternating)", flush=True)
-    speed = throughput(args, model_name)
-    results = {
-        "settings": {
-            "spec": SPEC,
-            "train_sentences": args.train,
-            "test_sentences": args.test,
-            "steps": args.steps,
-            "batch": args.batch,
-            "seed": args.seed,
-            "ks": args.ks,
-            "quick": args.quick,
-        },
-        "f1_runs": runs,
-        "f1_table": {f"{r['strategy']}@k={r['k']}": round(r["test_f1"], 4) for r in runs},
-        "generation_tokens_per_s": {f"{r['strategy']}@k={r['k']}": r["generation"]["tokens_per_s"] for r in runs},
-        "train_throughput": speed,
-        "wall_seconds": round(time.time() - t0, 1),
-    }
-    notes = [
-        "test F1: strict span micro F1; tiny CPU budgets, so differences between strategies are noisy",
-        "generation tokens/s: tokens generated up to each sentence's end (eos or bound) per second of generation",
-        "train tokens/s: non-pad prompt tokens per second; ratio_to_vanilla pairs arms measured next to each other",
-    ]
-    common.write_result("sift_strategies", args, results, notes)
+            for name, d in runs[-1]["decodings"].items():
+                gen = d["generation"]["tokens_per_s"]
+                print(f"   {name:12s} test F1 {d['test_f1']:.4f}  gen tok/s {gen}", flush=True)
+            _write(args, model_name, runs, None, t0, complete=False)  # a cut-short run keeps what it measured
+    speed = None
+    if not args.no_throughput:
+        print("== throughput (alternating)", flush=True)
+        speed = throughput(args, model_name)
+    results = _write(args, model_name, runs, speed, t0, complete=True)
     for name, f1 in results["f1_table"].items():
         print(f"  {name:16s} test F1 {f1:.4f}")
-    for name in [*STRATEGIES, "src+all-logits", "mrc+all-logits"]:
+    for name in [*STRATEGIES, "src+all-logits", "mrc+all-logits"] if speed else []:
         r = speed[name]
         print(f"  {name:16s} train tokens/s {r['tokens_per_s']['median']:.1f}  x{r['ratio_to_vanilla']['median']:.3f}")
     print(f"wall {results['wall_seconds']:.0f} s")
