@@ -96,16 +96,14 @@ def _generate(
                 eos_token_id=tokenizer.eos_token_id, pad_token_id=tokenizer.pad_token_id,
                 stop_strings=list(stop_strings) or None,
             )
-            processors = LogitsProcessorList()
+            extra = {}
             if grammars is not None:
-                processors.append(ConstrainedLogits(
+                extra["logits_processor"] = LogitsProcessorList([ConstrainedLogits(
                     vocab_for(tokenizer), [grammars[i] for i in idx], [max_new_tokens[i] for i in idx],
                     enc["input_ids"].shape[1],
-                ))
+                )])
             with torch.inference_mode():
-                out = model.generate(
-                    **enc, generation_config=config, tokenizer=tokenizer, logits_processor=processors
-                )
+                out = model.generate(**enc, generation_config=config, tokenizer=tokenizer, **extra)
             new = out[:, enc["input_ids"].shape[1] :].tolist()
             for row, i in enumerate(idx):
                 ids = new[row][: max_new_tokens[i]]
