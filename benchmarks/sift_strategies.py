@@ -49,6 +49,7 @@ def _args(argv: list[str] | None = None):
     p.add_argument("--no-throughput", action="store_true", help="skip the alternating training-throughput arms")
     p.add_argument("--decodings", nargs="+", default=["free", "constrained"], choices=["free", "constrained"],
                    help="each trained model is scored with each decoding, side by side")
+    p.add_argument("--strategies", nargs="+", default=list(STRATEGIES), choices=STRATEGIES)
     p.add_argument("--tag", default="", help="written as sift_strategies.<tag>.json (a sized-down grid)")
     args = p.parse_args(argv)
     if args.quick:
@@ -205,6 +206,7 @@ def _write(args, model_name: str | None, runs: list[dict[str, Any]], speed: dict
             "batch": args.batch,
             "seed": args.seed,
             "ks": args.ks,
+            "strategies": args.strategies,
             "quick": args.quick,
             "decodings": args.decodings,
             "max_new_tokens": _spec(args, model_name, "vanilla", 0).method.max_new_tokens,
@@ -245,8 +247,8 @@ def main(argv: list[str] | None = None) -> int:
     model_name = str(_tiny_model()) if args.tiny else None
     runs = []
     for k in args.ks:
-        for strategy in STRATEGIES:
-            if k == 0 and strategy == "mrc":
+        for strategy in args.strategies:
+            if k == 0 and strategy == "mrc" and "src" in args.strategies:
                 same = next(r for r in runs if r["k"] == 0 and r["strategy"] == "src")
                 runs.append({**same, "strategy": "mrc", "same_as": "src (no demonstrations: equal masks)"})
                 continue

@@ -33,7 +33,7 @@ import torch
 from transformers import LogitsProcessor
 
 from ..errors import ModelError
-from .formats import MARK, SEP, Fmt, _occurrences
+from .formats import MARK, SEP, Fmt
 
 Sub = tuple  # one NFA sub-state: a tuple whose first item names its phase
 State = frozenset
@@ -112,7 +112,9 @@ class Vocab:
             if start == hi or not keys[start].startswith(head):
                 continue
             end = hi if b == 255 else bisect.bisect_left(keys, prefix + bytes([b + 1]), start, hi)
-            self._visit(start, end, head, grammar.step(state, b), grammar, out)
+            nxt = grammar.step(state, b)  # next_bytes may offer a byte that leads nowhere (no span left)
+            if nxt:
+                self._visit(start, end, head, nxt, grammar, out)
 
 
 def vocab_for(tokenizer: Any) -> Vocab:
@@ -231,14 +233,13 @@ class LinesGrammar(Grammar):
         text = " ".join(tokens).encode()
         self.alphabet = set(lead + text + self.none + b"".join(labels) + _SEP + b"\n #0123456789")
         self.longest = len(lead) + max(len(self.none), len(text) + len(_SEP) + max(map(len, labels)) + 8)
-        spans: dict[tuple[str, ...], list[int]] = {}
+        self.occurrences: dict[tuple[str, ...], list[int]] = {}  # every span of whole words -> its starts
         n = len(tokens)
         for i in range(n):
             for j in range(i + 1, n + 1):
                 if not _one_word(tokens[j - 1], "lines"):
                     break
-                spans.setdefault(tuple(tokens[i:j]), [])
-        self.occurrences = {w: _occurrences(w, tokens) for w in spans}
+                self.occurrences.setdefault(tuple(tokens[i:j]), []).append(i)
         self.ctx0 = (0, ())
         self._words_cache: dict[tuple, tuple[list[bytes], dict[bytes, tuple]]] = {}
 

@@ -59,10 +59,10 @@ def spans_to_bio(spans: Iterable[Span], n: int) -> list[str]:
 
 def _occurrences(words: Sequence[str], tokens: Sequence[str]) -> list[int]:
     """Start of every occurrence of `words` in `tokens`, left to right."""
-    n, words = len(words), list(words)
+    n, words = len(words), tuple(words)
     if not n:
         return []
-    return [i for i, t in enumerate(tokens) if t == words[0] and tokens[i : i + n] == words]
+    return [i for i, t in enumerate(tokens) if t == words[0] and tuple(tokens[i : i + n]) == words]
 
 
 class LineResolver:
