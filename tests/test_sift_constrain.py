@@ -80,6 +80,8 @@ def test_lines_grammar_exact() -> None:
         " saw :: EVENT #2\nsaw :: EVENT #1": True,
         " saw :: EVENT #3": False,
         " saw :: EVENT #1\nsaw :: EVENT #1": False,
+        " saw :: EVENT #1": False,  # a mark only where the unmarked rule picks another occurrence
+        " saw no :: EVENT #1": False,
         " Paris :: EVENT": False,
         " saw :: LOC": False,
         " none": True,

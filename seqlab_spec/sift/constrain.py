@@ -244,8 +244,8 @@ class LinesGrammar(Grammar):
         self._words_cache: dict[tuple, tuple[list[bytes], dict[bytes, tuple]]] = {}
 
     def words(self, ctx: tuple) -> tuple[list[bytes], dict[bytes, tuple]]:
-        """Sorted span texts writable in `ctx`, and per text: (words, unmarked occurrence index or None,
-        free occurrence indices)."""
+        """Sorted span texts writable in `ctx`, and per text: (words, the occurrence index an unmarked line
+        takes or None, the free occurrence indices a ` #n` mark may name: every other free one)."""
         if ctx not in self._words_cache:
             used, cursors = ctx
             cursor = dict(cursors)
@@ -255,7 +255,9 @@ class LinesGrammar(Grammar):
                 free = [k for k, start in enumerate(occ) if not used & (width << start)]
                 if free:
                     after = [k for k in free if k >= cursor.get(words, 0)]
-                    info[" ".join(words).encode()] = (words, after[0] if after else None, free)
+                    unmarked = after[0] if after else None
+                    # a mark only where the unmarked rule would pick another occurrence (what render writes)
+                    info[" ".join(words).encode()] = (words, unmarked, [k for k in free if k != unmarked])
             self._words_cache[ctx] = (sorted(info), info)
         return self._words_cache[ctx]
 
@@ -312,7 +314,7 @@ class LinesGrammar(Grammar):
             if buf not in self.labels:
                 return []
             if b == _SPACE:
-                return [("mark", ctx, w, None)]
+                return [("mark", ctx, w, None)] if info[w][2] else []
             return self._line_end(ctx, w, info[w][1], b)
         # mark: " #" then the 1-based index of a free occurrence
         digits = sub[3]
@@ -343,7 +345,8 @@ class LinesGrammar(Grammar):
             buf = sub[3]
             out = self._label_next(buf)
             if buf in self.labels:
-                out.add(_SPACE)
+                if info[w][2]:
+                    out.add(_SPACE)
                 if info[w][1] is not None:
                     out.add(_NL)
             return out
