@@ -7,6 +7,9 @@ has no demonstration, so mrc's mask equals src's: that run is not repeated (mrc 
 Test F1 is strict span micro F1 on the first --test sentences of test.txt, from greedy generation with
 demonstrations from the same training sentences.
 
+Decoding: each trained model is scored with free and with constrained decoding (`method.decoding`), side by
+side: F1, parser counts and generation tokens/s of each (`decoding_table`, `constrained_vs_free`).
+
 Throughput: one model, the same sentences in the same order for every arm, prompts with --throughput-k
 demonstrations; each arm runs --throughput-steps optimizer steps (bf16 autocast where the CPU has it, as
 the Trainer does) and arms alternate ABBA over --rounds. Arms: the three strategies as the pipeline trains
@@ -15,6 +18,8 @@ position (`+all-logits`), which says what that saves. Tokens are non-pad prompt 
 
     .venv/bin/python benchmarks/sift_strategies.py --threads 1            # the full grid
     .venv/bin/python benchmarks/sift_strategies.py --quick --threads 1    # k in {0, 1}, fewer steps
+    .venv/bin/python benchmarks/sift_strategies.py --threads 1 --train 300 --test 24 --steps 10 --ks 1 \
+        --no-throughput --tag decoding    # free vs constrained, sized for a loaded 2-core machine
 """
 
 from __future__ import annotations
