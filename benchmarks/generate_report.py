@@ -281,7 +281,10 @@ def render_sift(r: dict[str, Any]) -> str:
         )
     test_f1 = "test F1 (strict = conlleval: parsed spans are valid BIO)"
     header = ["strategy", "k", test_f1, "P", "R", "parser counts", "train tok/s", "gen tok/s", "note"]
-    out.append(table(header, rows))
+    if any("decodings" in run for run in r["f1_runs"]):
+        out.append(render_sift_decodings(r))
+    else:
+        out.append(table(header, rows))
     tp = r.get("train_throughput")
     if tp:
         out.append(
@@ -295,6 +298,36 @@ def render_sift(r: dict[str, Any]) -> str:
                 [[a, med(tp[a]["tokens_per_s"]), med(tp[a]["ratio_to_vanilla"])] for a in arms],
             )
         )
+    return "\n".join(out)
+
+
+def render_sift_decodings(r: dict[str, Any]) -> str:
+    """Free and constrained decoding of the same trained model, side by side per (strategy, k)."""
+    rows = []
+    for run in r["f1_runs"]:
+        if "same_as" in run:
+            continue
+        for name, d in run["decodings"].items():
+            ps = d.get("parser", {})
+            issues = ", ".join(
+                f"{k.replace('_', ' ')} {v}" for k, v in ps.items() if k not in ("spans", "sentences") and v
+            )
+            gen = d.get("generation", {})
+            rows.append(
+                [run["strategy"], run["k"], name, fmt(d.get("test_f1")), fmt(d.get("precision")), fmt(d.get("recall")),
+                 ps.get("spans", ""), issues or "—", gen.get("new_tokens", ""), fmt(gen.get("tokens_per_s"))]
+            )
+    header = ["strategy", "k", "decoding", "test F1", "P", "R", "spans", "parser rejections", "gen tokens", "gen tok/s"]
+    out = [table(header, rows)]
+    cmp = r.get("constrained_vs_free")
+    if cmp:
+        out.append(
+            f"Constrained - free F1: min {cmp['f1_gain_min']:+.4f}, mean {cmp['f1_gain_mean']:+.4f} "
+            f"({cmp['cells_constrained_at_least_free']} of {len(cmp['cells'])} cells constrained >= free); "
+            f"constrained / free generation tokens/s: median {cmp['tokens_per_s_ratio_median']:.3f}.\n"
+        )
+    if r.get("complete") is False:
+        out.append("Incomplete: the run was cut short; the cells above are those it finished.\n")
     return "\n".join(out)
 
 
@@ -487,6 +520,7 @@ RENDERERS: dict[str, tuple[str, Callable[[dict[str, Any]], str]]] = {
     "unmask_patterns": ("Unmask patterns: F1 and step time", render_unmask),
     "unmask_patterns.2000": ("Unmask patterns at 2000 sentences x 3 epochs (DESIGN.md's setting)", render_unmask),
     "sift_strategies": ("SIFT: response-loss strategies", render_sift),
+    "sift_strategies.decoding": ("SIFT: free vs constrained decoding", render_sift),
     "oie_transfer": ("OIE-mediated domain transfer", render_oie),
     "oie_transfer.quick": ("OIE-mediated domain transfer (quick settings)", render_oie),
     "step_overhead": ("Per-step overhead: pipeline vs a minimal loop (tiny model)", render_step_overhead),

@@ -8,6 +8,9 @@ Test F1 is span micro F1 in the headline reading (eval.mode, default strict IOB2
 first --test sentences of test.txt, from greedy generation with demonstrations from the same training
 sentences.
 
+Decoding: each trained model is scored with free and with constrained decoding (`method.decoding`), side by
+side: F1, parser counts and generation tokens/s of each (`decoding_table`, `constrained_vs_free`).
+
 Throughput: one model, the same sentences in the same order for every arm, prompts with --throughput-k
 demonstrations; each arm runs --throughput-steps optimizer steps (bf16 autocast where the CPU has it, as
 the Trainer does) and arms alternate ABBA over --rounds. Arms: the three strategies as the pipeline trains
@@ -16,6 +19,8 @@ position (`+all-logits`), which says what that saves. Tokens are non-pad prompt 
 
     .venv/bin/python benchmarks/sift_strategies.py --threads 1            # the full grid
     .venv/bin/python benchmarks/sift_strategies.py --quick --threads 1    # k in {0, 1}, fewer steps
+    .venv/bin/python benchmarks/sift_strategies.py --threads 1 --train 300 --test 24 --steps 10 --ks 1 \
+        --no-throughput --tag decoding    # free vs constrained, sized for a loaded 2-core machine
 """
 
 from __future__ import annotations
@@ -47,6 +52,11 @@ def _args(argv: list[str] | None = None):
     p.add_argument("--seed", type=int, default=42)
     p.add_argument("--throughput-k", type=int, default=1)
     p.add_argument("--throughput-steps", type=int, default=4)
+    p.add_argument("--no-throughput", action="store_true", help="skip the alternating training-throughput arms")
+    p.add_argument("--decodings", nargs="+", default=["free", "constrained"], choices=["free", "constrained"],
+                   help="each trained model is scored with each decoding, side by side")
+    p.add_argument("--strategies", nargs="+", default=list(STRATEGIES), choices=STRATEGIES)
+    p.add_argument("--tag", default="", help="written as sift_strategies.<tag>.json (a sized-down grid)")
     args = p.parse_args(argv)
     if args.quick:
         args.ks, args.steps, args.test = [0, 1], 20, 40
@@ -98,21 +108,29 @@ def f1_run(args, model_name: str | None, strategy: str, k: int) -> dict[str, Any
         trainer = sift.fit(spec, model, tok, data, Path(tmp))
         train_s = time.perf_counter() - t0
     counter.remove()
-    metrics, _ = sift.evaluate(spec, trainer.model, tok, data)
-    reading, test = headline(metrics["test"])
-    return {
+    out: dict[str, Any] = {
         "strategy": strategy,
         "k": k,
-        "f1_reading": reading,
-        "test_f1": test["micro"]["f1"],
-        "precision": test["micro"]["precision"],
-        "recall": test["micro"]["recall"],
-        "parser": metrics["test"]["parser"],
         "train_seconds": round(train_s, 1),
         "train_tokens": counter.real,
         "train_tokens_per_s": round(counter.real / train_s, 1),
-        "generation": test["generation"],
+        "decodings": {},
     }
+    for decoding in args.decodings:
+        method = spec.method.model_copy(update={"decoding": decoding})
+        metrics, _ = sift.evaluate(spec.model_copy(update={"method": method}), trainer.model, tok, data)
+        reading, test = headline(metrics["test"])
+        out["decodings"][decoding] = {
+            "f1_reading": reading,
+            "test_f1": test["micro"]["f1"],
+            "precision": test["micro"]["precision"],
+            "recall": test["micro"]["recall"],
+            "parser": metrics["test"]["parser"],
+            "generation": metrics["test"]["generation"],
+        }
+    first = out["decodings"][args.decodings[0]]
+    keys = ("f1_reading", "test_f1", "precision", "recall", "parser", "generation")
+    return out | {k: first[k] for k in keys}
 
 
 def throughput(args, model_name: str | None) -> dict[str, Any]:
@@ -163,23 +181,31 @@ def throughput(args, model_name: str | None) -> dict[str, Any]:
     return out
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = _args(argv)
-    common.setup_env(args)
-    t0 = time.time()
-    model_name = str(_tiny_model()) if args.tiny else None
-    runs = []
-    for k in args.ks:
-        for strategy in STRATEGIES:
-            if k == 0 and strategy == "mrc":
-                same = next(r for r in runs if r["k"] == 0 and r["strategy"] == "src")
-                runs.append({**same, "strategy": "mrc", "same_as": "src (no demonstrations: equal masks)"})
-                continue
-            print(f"== F1 run: strategy {strategy}, k {k}", flush=True)
-            runs.append(f1_run(args, model_name, strategy, k))
-            print(f"   test F1 {runs[-1]['test_f1']:.4f}", flush=True)
-    print("== throughput (alternating)", flush=True)
-    speed = throughput(args, model_name)
+def _compare(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """Per cell: F1 constrained - free, and constrained/free generation tokens/s; over cells: the extremes."""
+    cells = {}
+    for r in runs:
+        if "same_as" in r:
+            continue
+        free, con = r["decodings"]["free"], r["decodings"]["constrained"]
+        cells[f"{r['strategy']}@k={r['k']}"] = {
+            "f1_gain": round(con["test_f1"] - free["test_f1"], 4),
+            "tokens_per_s_ratio": round(con["generation"]["tokens_per_s"] / free["generation"]["tokens_per_s"], 3),
+        }
+    gains = [c["f1_gain"] for c in cells.values()]
+    ratios = [c["tokens_per_s_ratio"] for c in cells.values()]
+    return {
+        "cells": cells,
+        "f1_gain_min": min(gains),
+        "f1_gain_mean": round(sum(gains) / len(gains), 4),
+        "tokens_per_s_ratio_min": min(ratios),
+        "tokens_per_s_ratio_median": sorted(ratios)[len(ratios) // 2],
+        "cells_constrained_at_least_free": sum(g >= 0 for g in gains),
+    }
+
+
+def _write(args, model_name: str | None, runs: list[dict[str, Any]], speed: dict | None, t0: float,
+           complete: bool) -> dict[str, Any]:
     results = {
         "settings": {
             "spec": SPEC,
@@ -189,11 +215,22 @@ def main(argv: list[str] | None = None) -> int:
             "batch": args.batch,
             "seed": args.seed,
             "ks": args.ks,
+            "strategies": args.strategies,
             "quick": args.quick,
+            "decodings": args.decodings,
+            "max_new_tokens": _spec(args, model_name, "vanilla", 0).method.max_new_tokens,
         },
+        "complete": complete,
         "f1_runs": runs,
         "f1_table": {f"{r['strategy']}@k={r['k']}": round(r["test_f1"], 4) for r in runs},
         "generation_tokens_per_s": {f"{r['strategy']}@k={r['k']}": r["generation"]["tokens_per_s"] for r in runs},
+        "decoding_table": {
+            f"{r['strategy']}@k={r['k']}": {
+                d: {"test_f1": round(v["test_f1"], 4), "tokens_per_s": v["generation"]["tokens_per_s"]}
+                for d, v in r["decodings"].items()
+            }
+            for r in runs
+        },
         "train_throughput": speed,
         "wall_seconds": round(time.time() - t0, 1),
     }
@@ -203,10 +240,42 @@ def main(argv: list[str] | None = None) -> int:
         "generation tokens/s: tokens generated up to each sentence's end (eos or bound) per second of generation",
         "train tokens/s: non-pad prompt tokens per second; ratio_to_vanilla pairs arms measured next to each other",
     ]
-    common.write_result("sift_strategies", args, results, notes)
+    if len(args.decodings) == 2 and runs:
+        results["constrained_vs_free"] = _compare(runs)
+        notes.append(
+            "free vs constrained: the same trained model scored twice; generation overhead is 1 - the ratio of "
+            "constrained to free tokens/s (per generated token, prompt building and the automata included)"
+        )
+    common.write_result(f"sift_strategies{'.' + args.tag if args.tag else ''}", args, results, notes)
+    return results
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _args(argv)
+    common.setup_env(args)
+    t0 = time.time()
+    model_name = str(_tiny_model()) if args.tiny else None
+    runs = []
+    for k in args.ks:
+        for strategy in args.strategies:
+            if k == 0 and strategy == "mrc" and "src" in args.strategies:
+                same = next(r for r in runs if r["k"] == 0 and r["strategy"] == "src")
+                runs.append({**same, "strategy": "mrc", "same_as": "src (no demonstrations: equal masks)"})
+                continue
+            print(f"== F1 run: strategy {strategy}, k {k}", flush=True)
+            runs.append(f1_run(args, model_name, strategy, k))
+            for name, d in runs[-1]["decodings"].items():
+                gen = d["generation"]["tokens_per_s"]
+                print(f"   {name:12s} test F1 {d['test_f1']:.4f}  gen tok/s {gen}", flush=True)
+            _write(args, model_name, runs, None, t0, complete=False)  # a cut-short run keeps what it measured
+    speed = None
+    if not args.no_throughput:
+        print("== throughput (alternating)", flush=True)
+        speed = throughput(args, model_name)
+    results = _write(args, model_name, runs, speed, t0, complete=True)
     for name, f1 in results["f1_table"].items():
         print(f"  {name:16s} test F1 {f1:.4f}")
-    for name in [*STRATEGIES, "src+all-logits", "mrc+all-logits"]:
+    for name in [*STRATEGIES, "src+all-logits", "mrc+all-logits"] if speed else []:
         r = speed[name]
         print(f"  {name:16s} train tokens/s {r['tokens_per_s']['median']:.1f}  x{r['ratio_to_vanilla']['median']:.3f}")
     print(f"wall {results['wall_seconds']:.0f} s")

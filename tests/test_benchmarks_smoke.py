@@ -127,6 +127,15 @@ def test_report_renders_known_and_unknown_results_with_their_provenance(tmp_path
     (out / "sift_strategies.json").write_text(
         json.dumps({"results": {"settings": settings, "f1_runs": [run], "train_throughput": throughput}})
     )
+    free = {"test_f1": 0.3, "precision": 0.4, "recall": 0.24, "parser": {"spans": 9, "malformed": 2},
+            "generation": {"new_tokens": 40, "tokens_per_s": 15.5}}
+    con = free | {"test_f1": 0.35, "parser": {"spans": 10, "malformed": 0},
+                  "generation": {"new_tokens": 30, "tokens_per_s": 14.0}}
+    both = run | {"decodings": {"free": free, "constrained": con}}
+    decoding = {"settings": settings, "complete": False, "f1_runs": [both],
+                "constrained_vs_free": {"cells": {"src@k=1": {}}, "f1_gain_min": 0.05, "f1_gain_mean": 0.05,
+                                        "cells_constrained_at_least_free": 1, "tokens_per_s_ratio_median": 0.903}}
+    (out / "sift_strategies.decoding.json").write_text(json.dumps({"results": decoding}))
     (out / "memory.tiny.json").write_text("{}")
     report = tmp_path / "B.md"
     assert generate_report.main(["--out-dir", str(out), "--output", str(report)]) == 0
@@ -143,6 +152,11 @@ def test_report_renders_known_and_unknown_results_with_their_provenance(tmp_path
     assert "| 0110 | 3 (2–4, n=3) | 3 (2–4, n=3) |" in text and "| smollm2 1111 | 0.5 | 0.25 | 9 |" in text
     assert "| unmask step time 0110 / 0000 | 3 (2–4, n=3) | ≈ 1 |" in text
     assert "| src | 3 (2–4, n=3) | 3 (2–4, n=3) |" in text
+    assert "## SIFT: free vs constrained decoding" in text
+    assert "| src | 1 | free | 0.3 | 0.4 | 0.24 | 9 | malformed 2 | 40 | 15.5 |" in text
+    assert "| src | 1 | constrained | 0.35 | 0.4 | 0.24 | 10 | — | 30 | 14 |" in text
+    assert "(1 of 1 cells constrained >= free); constrained / free generation tokens/s: median 0.903." in text
+    assert "Incomplete: the run was cut short" in text
     assert "Peak memory" not in text  # tiny results stay out
     assert "## GPU paths (real shapes, no hub)\n\nNot measured yet" in text
 

@@ -126,3 +126,79 @@ def test_parse_never_raises_and_returns_valid_spans(text: str, fmt: str) -> None
     for s, e, label in r.spans:
         assert 0 <= s < e <= len(EU_TOKENS) and label in LABELS
     assert len(spans_to_bio(r.spans, len(EU_TOKENS))) == len(EU_TOKENS)  # no overlaps
+
+
+SAW = sent("She saw no Indians now ; she saw flour-mills .", "O O O O O O O B-EVENT B-EVENT O")
+
+
+def test_repeated_word_keeps_its_position() -> None:
+    """Gold on the second `saw` only: inline carries the position, lines names the occurrence."""
+    assert render(SAW) == "saw :: EVENT #2\nflour-mills :: EVENT"
+    assert render(SAW, "inline") == "She saw no Indians now ; she [saw|EVENT] [flour-mills|EVENT] ."
+    for fmt in ("lines", "inline"):
+        r = parse(render(SAW, fmt), SAW.tokens, fmt, ["EVENT"])  # type: ignore[arg-type]
+        assert r.spans == [(7, 8, "EVENT"), (8, 9, "EVENT")] and r.counts == counts(spans=2)
+    # both `saw`: the i-th line with the same words is their i-th occurrence, no mark needed
+    both = sent("She saw no Indians now ; she saw flour-mills .", "O B-EVENT O O O O O B-EVENT O O")
+    assert render(both) == "saw :: EVENT\nsaw :: EVENT"
+    assert parse(render(both), both.tokens, "lines", ["EVENT"]).spans == [(1, 2, "EVENT"), (7, 8, "EVENT")]
+
+
+def test_lines_occurrence_marks() -> None:
+    tokens = "EU and EU and EU".split()
+    r = parse("EU :: ORG #3\nEU :: LOC #1", tokens, "lines", LABELS)
+    assert r.spans == [(0, 1, "LOC"), (4, 5, "ORG")] and r.counts == counts(spans=2)
+    # an unmarked line goes on after the previous line with the same words
+    r = parse("EU :: ORG #2\nEU :: LOC", tokens, "lines", LABELS)
+    assert r.spans == [(2, 3, "ORG"), (4, 5, "LOC")]
+    r = parse("EU :: ORG #4\nEU :: ORG #1\nEU :: ORG #1\nEU :: XX #2\nand :: ORG #x", tokens, "lines", LABELS)
+    assert r.spans == [(0, 1, "ORG")]
+    assert r.counts == counts(spans=1, not_in_sentence=1, repeated=1, unknown_label=2)
+
+
+def test_inline_span_sits_at_its_bracket() -> None:
+    tokens = "EU and EU".split()
+    assert parse("EU and [EU|ORG]", tokens, "inline", LABELS).spans == [(2, 3, "ORG")]
+    # a miscopied sentence (a word dropped): the nearest free occurrence to the bracket's position
+    assert parse("EU [EU|ORG]", tokens, "inline", LABELS).spans == [(0, 1, "ORG")]
+    assert parse("EU and and [EU|ORG]", tokens, "inline", LABELS).spans == [(2, 3, "ORG")]
+
+
+def _corpus_files() -> list[tuple[str, object]]:
+    """(id, path) of every bundled corpus file, and of every one under ${SEQLAB_DATA} when it is set."""
+    import os
+    from pathlib import Path
+
+    from seqlab_spec.datasets import DATASETS_DIR
+
+    roots = [DATASETS_DIR]
+    data = os.environ.get("SEQLAB_DATA")
+    if data and Path(data).is_dir():
+        roots.append(Path(data))
+    files = [
+        p for root in roots for p in sorted(root.glob("*/*"))
+        if p.is_file() and p.suffix not in {".md", ".ids", ".py", ".pyc"}
+    ]
+    params = [pytest.param(p, id=f"{p.parent.parent.name}/{p.parent.name}/{p.name}") for p in files]
+    if not data:
+        skip = pytest.mark.skip(reason="SEQLAB_DATA is not set: the corpora under it are not checked")
+        params.append(pytest.param(None, marks=skip, id="SEQLAB_DATA"))
+    return params
+
+
+@pytest.mark.parametrize("path", _corpus_files())
+def test_gold_round_trip_is_exact_on_every_corpus(path) -> None:
+    """Rendering the gold and parsing it back: span F1 exactly 1.0, no rejection, in both formats."""
+    from seqlab_spec.data.readers import read_conll
+
+    sentences = read_conll(path, separator="tab" if path.suffix == ".tsv" else "whitespace")
+    labels = sorted({t[2:] for s in sentences for t in s.tags if t != "O"})
+    for fmt in ("lines", "inline"):
+        tp = n_gold = n_pred = 0
+        for s in sentences:
+            gold = set(bio_spans(s.tags))
+            r = parse(render(s, fmt), s.tokens, fmt, labels)  # type: ignore[arg-type]
+            assert r.counts == counts(spans=len(r.spans)), (fmt, s.meta)
+            tp, n_gold, n_pred = tp + len(gold & set(r.spans)), n_gold + len(gold), n_pred + len(r.spans)
+        assert n_gold > 0
+        assert 2 * tp / (n_gold + n_pred) == 1.0, fmt

@@ -4,11 +4,13 @@
   token and loss positions can be written down by hand.
 - `bpe_tokenizer(chat=...)`: a byte-level BPE trained here in milliseconds, GPT-2/SmolLM2-style (the
   leading space sits inside the next token, offsets untrimmed), optionally with a chat template.
+- `sentencepiece_tokenizer()`: Llama-style pieces (`▁` spaces, `<0xNN>` byte fallback), trained here.
 """
 
 from __future__ import annotations
 
 import functools
+import json
 
 from tokenizers import Tokenizer, decoders, models, pre_tokenizers, processors, trainers
 from transformers import PreTrainedTokenizerFast
@@ -86,6 +88,28 @@ def _bpe() -> Tokenizer:
     )
     tok.train_from_iterator(_texts(), trainer)
     return tok
+
+
+@functools.cache
+def _sentencepiece() -> str:
+    """Llama/SentencePiece-style pieces: `▁` for a space, byte fallback `<0xNN>` for every byte."""
+    tok = Tokenizer(models.BPE(byte_fallback=True))
+    tok.pre_tokenizer = pre_tokenizers.Metaspace(replacement="▁", prepend_scheme="first")
+    tok.decoder = decoders.Sequence(
+        [decoders.Replace("▁", " "), decoders.ByteFallback(), decoders.Fuse(), decoders.Strip(" ", 1, 0)]
+    )
+    trainer = trainers.BpeTrainer(vocab_size=300, special_tokens=[PAD, EOS], show_progress=False)
+    tok.train_from_iterator(_texts(), trainer)
+    spec = json.loads(tok.to_str())
+    vocab = spec["model"]["vocab"]
+    for b in range(256):
+        vocab.setdefault(f"<0x{b:02X}>", max(vocab.values()) + 1)
+    return json.dumps(spec)
+
+
+def sentencepiece_tokenizer() -> PreTrainedTokenizerFast:
+    """A SentencePiece-style tokenizer (Metaspace + byte fallback, as Llama/Mistral), trained here."""
+    return PreTrainedTokenizerFast(tokenizer_object=Tokenizer.from_str(_sentencepiece()), eos_token=EOS, pad_token=PAD)
 
 
 def bpe_tokenizer(chat: bool = False) -> PreTrainedTokenizerFast:

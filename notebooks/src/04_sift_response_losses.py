@@ -115,8 +115,10 @@ trainer = sift.fit(spec, model, tokenizer, data, run_dir)
 # %% [markdown]
 # ## 5 · Generate, parse, score
 # Greedy generation, batched (left padding), with demonstrations from the training split. The **parser**
-# maps each generated line to a span of the sentence: the first unused occurrence of exactly those words.
-# It never raises; it counts what it cannot place: `malformed` (no `::`), `unknown_label`,
+# maps each generated line to a span of the sentence: the i-th line with the same words is their i-th
+# occurrence (a line can name its occurrence after the label, `saw :: EVENT #2`, which the gold responses
+# do where a word repeats and only a later one is a span; in the inline format a span sits where its
+# bracket is). It never raises; it counts what it cannot place: `malformed` (no `::`), `unknown_label`,
 # `not_in_sentence` (words the sentence does not have), `repeated`, `overlapping`, and `unfinished`
 # generations (cut by the token bound). The spans become BIO tags (always valid BIO, so the strict and
 # conlleval readings agree here), scored as every other method's.
@@ -139,6 +141,29 @@ shown = "test" if "test" in metrics else next(iter(metrics))
 gold = data.splits[shown]
 texts = [r["generated"] for r in rows if r["split"] == shown]
 display(HTML(parser_table_html(gold, texts, cfg.fmt, cfg.labels, cfg.none_word, n=8)))
+
+# %% [markdown]
+# ### Constrained decoding
+# Free decoding lets the model write anything; the parser then drops what it cannot place. With
+# `method.decoding: constrained` a logits processor allows, at each step, only the tokens that keep the
+# answer a valid response for *this* query: span words that are a run of the sentence's words at an unused
+# position, a known label, the separators, the none word, and the end token once the answer is complete. So
+# every answer parses. Below: one test answer decoded both ways, then the model's likeliest *first* tokens
+# with the ones the processor masks.
+
+# %%
+from seqlab_spec.sift.decode import build_eval_prompts, generate, grammars_for
+from seqlab_spec.sift.view import first_step_html
+
+one = [gold[0]]
+one_prompt = build_eval_prompts(one, selector, spec.method.k, cfg, tokenizer, spec.method.token_budget)
+bound = spec.method.max_new_tokens or 8 * len(one[0].tokens) + 16
+free_text = generate(trainer.model, tokenizer, one_prompt, bound)[0]
+constrained_text = generate(trainer.model, tokenizer, one_prompt, bound, grammars=grammars_for(one, cfg, tokenizer))[0]
+print("sentence:   ", " ".join(one[0].tokens))
+print("free:       ", repr(free_text))
+print("constrained:", repr(constrained_text))
+display(HTML(first_step_html(trainer.model, tokenizer, one_prompt[0], one[0], cfg)))
 
 # %% [markdown]
 # Save the run: metrics (with the parser's counts per split), predictions (with the generated text), the
@@ -260,6 +285,50 @@ for text, sentence in cases:
     words = sentence.split()
     expected = parse(text, words, "inline", ["LOC", "MISC", "ORG", "PER"]).spans
     check(parse_inline(text, words, ["LOC", "MISC", "ORG", "PER"]) == expected, f"inline parse of {text[:30]!r}")
+
+# %% [markdown]
+# ### Exercise 3 · Which first tokens does constrained decoding allow?
+# In the `lines` format (plain template) a response starts with a space, then either the none word or a
+# first line `words :: LABEL`, where `words` are consecutive words of the sentence joined by single spaces.
+# Write `may_start(piece, tokens, labels, none_word)`: True when the text `piece` (what one token writes,
+# e.g. `" JAP"`) is the beginning of such a response: a prefix of `" " + none_word` or of
+# `" " + " ".join(tokens[i:j]) + " :: " + label` for some `i < j` and label. These are the tokens the
+# processor leaves at the first step (the table above).
+
+# %%
+def may_start(piece: str, tokens: list[str], labels, none_word: str = "none") -> bool:
+    # TODO: your code here
+    raise NotImplementedError("Exercise 3: the allowed first pieces")
+
+# %% tags=["solution"]
+if solutions:
+    def may_start(piece: str, tokens: list[str], labels, none_word: str = "none") -> bool:
+        starts = [" " + none_word]
+        for i in range(len(tokens)):
+            for j in range(i + 1, len(tokens) + 1):
+                starts += [f" {' '.join(tokens[i:j])} :: {label}" for label in labels]
+        return any(s.startswith(piece) for s in starts)
+
+# %% tags=["check"]
+from seqlab_spec.sift.constrain import grammar_for
+
+words = "EU rejects German call to boycott British lamb .".split()
+grammar = grammar_for(words, "lines", ["MISC", "ORG"], "none", chat=False)
+
+
+def reference(piece: str) -> bool:
+    state = grammar.start()
+    for b in piece.encode():
+        state = grammar.step(state, b)
+        if not state:
+            return False
+    return True
+
+
+pieces = [" EU", " E", "EU", " none", " no", " EU ::", " EU :: O", " Paris", " German call", " call  to", " ."]
+pieces += [tokenizer.decode([i]) for i in range(min(len(tokenizer), 2000))]
+wrong = [p for p in pieces if may_start(p, words, ["MISC", "ORG"]) != reference(p)]
+check(not wrong, f"{len(pieces)} first pieces (wrong on: {wrong[:5]})")
 
 # %%
 print(f"notebook finished in {time.time() - T0:.0f} s; run folder: {run_dir}")

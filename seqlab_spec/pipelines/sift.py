@@ -164,7 +164,7 @@ def generate_split(
     m = spec.method
     prompts = build_eval_prompts(queries, selector, m.k, cfg, tokenizer, m.token_budget, split)
     with _autocast(spec.train.precision, model):
-        return predict_spans(model, tokenizer, prompts, queries, cfg, m.max_new_tokens, batch_size)
+        return predict_spans(model, tokenizer, prompts, queries, cfg, m.max_new_tokens, batch_size, m.decoding)
 
 
 def evaluate(spec: Spec, model: torch.nn.Module, tokenizer: Any, data: Prepared) -> tuple[dict, list[dict]]:
@@ -208,6 +208,7 @@ def _settings(spec: Spec, cfg: PromptConfig) -> dict:
         "seed": spec.train.seed,
         "token_budget": m.token_budget,
         "max_new_tokens": m.max_new_tokens,
+        "decoding": m.decoding,
     }
 
 

@@ -1,7 +1,8 @@
 """SIFT (supervised in-context fine-tuning; Dukić, Glavaš & Šnajder 2025): generative sequence labeling.
 
 prompt (template + offsets) -> demos (selection, token budget) -> masks (vanilla/src/mrc loss) ->
-collator (training batches) -> decode (greedy generation) -> formats (response text <-> spans).
+collator (training batches) -> decode (greedy generation; `constrain`: the logits processor of
+`method.decoding: constrained`) -> formats (response text <-> spans).
 """
 
 from .collator import SiftCollator, build_train_examples

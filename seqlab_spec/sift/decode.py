@@ -10,17 +10,20 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 import torch
 
 from ..data.types import Sentence
 from ..errors import ModelError
+from .constrain import ConstrainedLogits, Grammar, check_coverage, constrained_bounds, grammar_for, vocab_for
 from .demos import DemoSelector, fit_prompt
 from .formats import COUNT_KEYS, Span, parse, spans_to_bio
 from .prompt import Prompt, PromptConfig
 
 PLAIN_STOPS: tuple[str, ...] = ("\nSentence:",)
+Decoding = Literal["free", "constrained"]
+DECODINGS: tuple[str, ...] = ("free", "constrained")
 
 
 def max_new_tokens_for(n_words: int, override: int | None = None) -> int:
@@ -58,9 +61,12 @@ def _generate(
     max_new_tokens: Sequence[int],
     batch_size: int,
     stop_strings: Sequence[str],
+    grammars: Sequence[Grammar] | None = None,
 ) -> tuple[list[str], list[bool], list[int]]:
-    """Texts, whether each ended (eos or a stop string) within its bound, and the tokens each produced."""
-    from transformers import GenerationConfig
+    """Texts, whether each ended (eos or a stop string) within its bound, and the tokens each produced.
+
+    With `grammars` (one per prompt), decoding is constrained to each prompt's response format."""
+    from transformers import GenerationConfig, LogitsProcessorList
 
     if tokenizer.pad_token_id is None or tokenizer.eos_token_id is None:
         raise ModelError(
@@ -90,8 +96,14 @@ def _generate(
                 eos_token_id=tokenizer.eos_token_id, pad_token_id=tokenizer.pad_token_id,
                 stop_strings=list(stop_strings) or None,
             )
+            extra = {}
+            if grammars is not None:
+                extra["logits_processor"] = LogitsProcessorList([ConstrainedLogits(
+                    vocab_for(tokenizer), [grammars[i] for i in idx], [max_new_tokens[i] for i in idx],
+                    enc["input_ids"].shape[1],
+                )])
             with torch.inference_mode():
-                out = model.generate(**enc, generation_config=config, tokenizer=tokenizer)
+                out = model.generate(**enc, generation_config=config, tokenizer=tokenizer, **extra)
             new = out[:, enc["input_ids"].shape[1] :].tolist()
             for row, i in enumerate(idx):
                 ids = new[row][: max_new_tokens[i]]
@@ -116,10 +128,24 @@ def generate(
     max_new_tokens: Sequence[int] | int,
     batch_size: int = 16,
     stop_strings: Sequence[str] = (),
+    grammars: Sequence[Grammar] | None = None,
 ) -> list[str]:
-    """The generated response of each prompt (greedy; eos, stop strings and the end marker removed)."""
+    """The generated response of each prompt (greedy; eos, stop strings and the end marker removed);
+    constrained to each prompt's response format when `grammars` are given (see `grammars_for`)."""
     bounds = [max_new_tokens] * len(prompts) if isinstance(max_new_tokens, int) else list(max_new_tokens)
-    return _generate(model, tokenizer, prompts, bounds, batch_size, stop_strings)[0]
+    if grammars is not None:
+        bounds = constrained_bounds(grammars, bounds)
+    return _generate(model, tokenizer, prompts, bounds, batch_size, stop_strings, grammars)[0]
+
+
+def grammars_for(queries: Sequence[Sentence], cfg: PromptConfig, tokenizer: Any) -> list[Grammar]:
+    """One response automaton per query (constrained decoding); raises ModelError when the tokenizer's
+    pieces cannot spell every response."""
+    vocab = vocab_for(tokenizer)
+    grammars = [grammar_for(q.tokens, cfg.fmt, cfg.labels, cfg.none_word, cfg.chat) for q in queries]
+    for g in grammars:
+        check_coverage(vocab, g)
+    return grammars
 
 
 @dataclass
@@ -142,16 +168,26 @@ def predict_spans(
     cfg: PromptConfig,
     max_new_tokens: int | None = None,
     batch_size: int = 16,
+    decoding: Decoding = "free",
 ) -> Predictions:
     """Generate for each prompt, parse the text against its query's words, return BIO and parser counts.
 
     `counts` (for metrics.json) holds the parser's counts plus `sentences` and `unfinished` (generation
-    hit `max_new_tokens` before the end of the response).
+    hit `max_new_tokens` before the end of the response). `decoding: constrained` allows only tokens that
+    keep each response a valid prefix of its format (`constrain`), raising a query's bound to its shortest
+    complete response where the bound is below it.
     """
     if len(prompts) != len(queries):
         raise ValueError(f"{len(prompts)} prompts for {len(queries)} queries")
+    if decoding not in DECODINGS:
+        raise ValueError(f"decoding {decoding!r}: use one of {DECODINGS}")
     bounds = [max_new_tokens_for(len(q.tokens), max_new_tokens) for q in queries]
-    texts, finished, n_tokens = _generate(model, tokenizer, prompts, bounds, batch_size, stop_strings_for(cfg))
+    grammars = grammars_for(queries, cfg, tokenizer) if decoding == "constrained" else None
+    if grammars is not None:
+        bounds = constrained_bounds(grammars, bounds)
+    # a constrained response cannot run into a next demonstration: no stop strings (their set-up is slow)
+    stops = stop_strings_for(cfg) if grammars is None else []
+    texts, finished, n_tokens = _generate(model, tokenizer, prompts, bounds, batch_size, stops, grammars)
     counts = dict.fromkeys(COUNT_KEYS, 0) | {"sentences": len(queries), "unfinished": finished.count(False)}
     spans, tags = [], []
     for text, query in zip(texts, queries, strict=True):

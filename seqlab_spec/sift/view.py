@@ -63,3 +63,27 @@ def parser_table_html(
             f"<td>{mark} {_spans_text(query.tokens, gold)}</td></tr>"
         )
     return "".join(rows) + "</table>"
+
+
+def first_step_html(model: Any, tokenizer: Any, prompt: Prompt, query: Sentence, cfg: Any, n: int = 12) -> str:
+    """The model's `n` likeliest first response tokens for `prompt`, each marked allowed or masked by
+    constrained decoding (`constrain`): what the processor removes before the greedy pick."""
+    import torch
+
+    from .constrain import ConstrainedLogits, vocab_for
+    from .decode import grammars_for, max_new_tokens_for
+
+    enc = tokenizer(prompt.generation_prompt, return_tensors="pt", add_special_tokens=not prompt.chat)
+    with torch.inference_mode():
+        logits = model(**enc.to(model.device)).logits[0, -1].float()
+    probs = logits.softmax(-1)
+    top = probs.topk(n).indices.tolist()
+    grammar = grammars_for([query], cfg, tokenizer)[0]
+    bound = max_new_tokens_for(len(query.tokens))
+    allowed = set(ConstrainedLogits(vocab_for(tokenizer), [grammar], [bound], 0).allowed_ids(0, 0))
+    rows = ["<table><tr><th>token</th><th>p</th><th>constrained decoding</th></tr>"]
+    for i in top:
+        mark = "allowed" if i in allowed else "<b>masked</b>"
+        piece = html.escape(repr(tokenizer.decode([i])))
+        rows.append(f"<tr><td><code>{piece}</code></td><td>{probs[i]:.3f}</td><td>{mark}</td></tr>")
+    return "".join(rows) + f"</table>{len(allowed)} of {len(tokenizer)} tokens allowed at this step"

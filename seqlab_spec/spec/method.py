@@ -128,6 +128,11 @@ class SiftMethod(MethodSection):
     max_new_tokens: int | None = Field(
         None, ge=1, description="Generation bound; by default derived from the query's length."
     )
+    decoding: Literal["free", "constrained"] = Field(
+        "free",
+        description="`constrained`: only tokens that keep the answer a valid response for the query (span words "
+        "of the sentence at an unused position, known labels); `free`: plain greedy decoding.",
+    )
 
 
 class OieMultitaskMethod(MethodSection):
