@@ -3,7 +3,6 @@ lines, and checkpoints an interrupted run resumes from (`seqlab-spec run --resum
 
 from __future__ import annotations
 
-import copy
 import json
 import math
 import time
@@ -24,7 +23,7 @@ from .data.encoding import encode_words
 from .data.labels import LabelSet
 from .data.types import Sentence
 from .evaluate import span_scores
-from .ordering import OrderedTrainer, SpecTrainingArguments, epoch_generator
+from .ordering import OrderedTrainer, SpecTrainingArguments, TokenBudgetBatches, epoch_generator
 from .precision import resolve_precision
 from .spec import Spec
 from .tracking import backends, log_into_run_folder
@@ -122,8 +121,8 @@ class ProgressLines(TrainerCallback):
 
 
 def training_arguments(spec: Spec, out: Path, has_dev: bool, resumable: bool = False, **extra) -> TrainingArguments:
-    """The spec's optimisation settings as TrainingArguments (with the spec's `batch_order`, read by
-    `SeqlabTrainer`).
+    """The spec's optimisation settings as TrainingArguments (with the spec's `batch_order` and `batch_tokens`, read
+    by `OrderedTrainer`, the Trainer of every pipeline).
 
     `resumable`: checkpoint at every epoch end whatever the evaluation settings, with optimizer, scheduler and
     RNG states, so `train_resumable` can continue exactly where an interrupted run stopped (`resume_callbacks`
@@ -155,6 +154,7 @@ def training_arguments(spec: Spec, out: Path, has_dev: bool, resumable: bool = F
         bf16=precision == "bf16",
         fp16=precision == "fp16",
         batch_order=t.batch_order,  # bucketed: OrderedTrainer's sampler
+        batch_tokens=t.batch_tokens,  # set: OrderedTrainer's token-budget batches instead
         train_sampling_strategy="random" if t.batch_order == "random" else "group_by_length",
         activation_checkpointing=t.gradient_checkpointing,
         eval_strategy="epoch" if evaluate else "no",
@@ -202,8 +202,7 @@ def build_trainer(
     from datasets import Dataset
 
     args = training_arguments(spec, out, has_dev=bool(dev_features), resumable=resumable)
-    trainer = SeqlabTrainer(
-        batch_tokens=spec.train.batch_tokens,
+    trainer = OrderedTrainer(
         model=model,
         args=args,
         train_dataset=Dataset.from_list(train_features),
@@ -239,80 +238,6 @@ def check_speed_switches(spec: Spec) -> None:
             "train.use_liger_kernel: true runs Liger's GPU (Triton) kernels, and this machine has no CUDA device: "
             "set train.use_liger_kernel: false"
         )
-
-
-class TokenBudgetBatches(torch.utils.data.Sampler):
-    """Batches of about `budget` tokens (`train.batch_tokens`): each batch's padded size, sentences x longest
-    length, stays <= budget (a sentence longer than the budget is a batch of its own).
-
-    Sentences are sorted by length (ties broken by a permutation seeded by `seed`) and cut greedily, so a
-    batch holds sentences of nearly one length and almost no padding is computed. The batches are fixed once
-    (the step count per epoch is known before training, as the Trainer's schedule needs) and their order is
-    drawn per epoch from a generator seeded by (seed, epoch): a resumed run sees the same order.
-    """
-
-    def __init__(self, lengths: list[int], budget: int, seed: int) -> None:
-        tie = torch.randperm(len(lengths), generator=torch.Generator().manual_seed(seed)).tolist()
-        order = sorted(range(len(lengths)), key=lambda i: (lengths[i], tie[i]))
-        self.batches: list[list[int]] = []
-        batch: list[int] = []
-        for i in order:  # ascending length: the newest sentence is the batch's longest
-            if batch and (len(batch) + 1) * lengths[i] > budget:
-                self.batches.append(batch)
-                batch = []
-            batch.append(i)
-        if batch:
-            self.batches.append(batch)
-        self.seed = seed
-        self.epoch = 0
-
-    def set_epoch(self, epoch: int) -> None:
-        self.epoch = epoch
-
-    def __len__(self) -> int:
-        return len(self.batches)
-
-    def __iter__(self):
-        g = torch.Generator().manual_seed(self.seed * 1_000_003 + self.epoch)
-        for i in torch.randperm(len(self.batches), generator=g).tolist():
-            yield self.batches[i]
-
-
-class SeqlabTrainer(OrderedTrainer):
-    """The one Trainer of every pipeline: transformers' Trainer with the spec's batch order (`OrderedTrainer`), and
-    token-budget batches instead when `batch_tokens` is given (`TokenBudgetBatches`)."""
-
-    def __init__(self, *args, batch_tokens: int | None = None, **kwargs) -> None:
-        super().__init__(*args, **kwargs)
-        self.batch_tokens = batch_tokens
-
-    def get_train_dataloader(self):
-        if not self.batch_tokens:
-            return super().get_train_dataloader()
-        from torch.utils.data import DataLoader
-
-        data = self.train_dataset
-        lengths = data["length"] if "length" in data.column_names else [len(x) for x in data["input_ids"]]
-        sampler = TokenBudgetBatches(lengths, self.batch_tokens, self.args.data_seed or self.args.seed)
-        print(
-            f"train.batch_tokens={self.batch_tokens}: {len(sampler)} batches per epoch "
-            f"(mean {len(lengths) / len(sampler):.1f} sentences, {sum(lengths) / len(sampler):.0f} tokens); "
-            "the learning rate is per step as set",
-            flush=True,
-        )
-        collator = self.data_collator
-        if getattr(collator, "pad_to_multiple_of", None):  # a batch holds one length already: pad no further
-            collator = copy.copy(collator)
-            collator.pad_to_multiple_of = None
-        loader = DataLoader(
-            self._remove_unused_columns(data, description="Training"),
-            batch_sampler=sampler,
-            collate_fn=collator,
-            num_workers=self.args.dataloader_num_workers,
-            pin_memory=self.args.dataloader_pin_memory,
-            persistent_workers=self.args.dataloader_persistent_workers,
-        )
-        return self.accelerator.prepare(loader)
 
 
 class EpochSeededOrder(TrainerCallback):

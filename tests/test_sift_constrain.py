@@ -15,17 +15,11 @@ from tiny_models import tiny_causal_lm
 from seqlab_spec.data.readers import read_conll
 from seqlab_spec.datasets import DATASETS_DIR
 from seqlab_spec.errors import ModelError
-from seqlab_spec.sift.constrain import (
-    ConstrainedLogits,
-    Grammar,
-    constrained_bounds,
-    grammar_for,
-    token_bytes,
-    vocab_for,
-)
+from seqlab_spec.sift.constrain import ConstrainedLogits, constrained_bounds, token_bytes, vocab_for
 from seqlab_spec.sift.decode import build_eval_prompts, generate, grammars_for, max_new_tokens_for, predict_spans
 from seqlab_spec.sift.demos import DemoSelector
 from seqlab_spec.sift.formats import COUNT_KEYS, parse, render
+from seqlab_spec.sift.grammar import Grammar, grammar_for
 
 SAW = sent("She saw no Indians now ; she saw flour-mills .", "O O O O O O O B-EVENT B-EVENT O")
 QUERIES = [*CORPUS, sent("EU and EU met EU .", "B-ORG O O O B-LOC O")]

@@ -310,7 +310,7 @@ if solutions:
         return any(s.startswith(piece) for s in starts)
 
 # %% tags=["check"]
-from seqlab_spec.sift.constrain import grammar_for
+from seqlab_spec.sift.grammar import grammar_for
 
 words = "EU rejects German call to boycott British lamb .".split()
 grammar = grammar_for(words, "lines", ["MISC", "ORG"], "none", chat=False)

@@ -402,10 +402,10 @@ def fit_stage(
     from transformers import PrinterCallback
 
     from ..models.multitask import MlmMixCollator, OieCollator, OieTaggerWithMlm
+    from ..ordering import OrderedTrainer
     from ..tracking import log_into_run_folder
     from ..train import (
         ProgressLines,
-        SeqlabTrainer,
         argmax_logits,
         log_history,
         metrics_from_logits,
@@ -424,8 +424,7 @@ def fit_stage(
         net = OieTaggerWithMlm(model)
         collator = MlmMixCollator(collator, mlm_batches(spec, tokenizer, unlabeled_text(spec, data)))
     args = training_arguments(spec, out, has_dev=bool(dev), resumable=resumable, label_names=["labels"])
-    trainer = SeqlabTrainer(
-        batch_tokens=spec.train.batch_tokens,
+    trainer = OrderedTrainer(
         model=net,
         args=args,
         train_dataset=Dataset.from_list(train),

@@ -30,6 +30,7 @@ import torch
 from ..data.labels import LabelSet
 from ..data.types import Sentence
 from ..errors import DataError, ModelError
+from ..ordering import OrderedTrainer
 from ..precision import autocast_dtype, resolve_precision
 from ..rundir import write_json, write_jsonl
 from ..sift.collator import SiftCollator, build_train_examples
@@ -40,7 +41,6 @@ from ..spec import Spec
 from ..train import (
     CHECKPOINTS,
     ProgressLines,
-    SeqlabTrainer,
     log_history,
     resume_callbacks,
     set_seed,
@@ -126,8 +126,7 @@ def fit(spec: Spec, model: torch.nn.Module, tokenizer: Any, data: Prepared, run_
     cfg = prompt_config(spec, data.labels, tokenizer)
     examples = train_examples(spec, tokenizer, data.splits["train"], cfg)
     ckpt = Path(run_dir) / CHECKPOINTS
-    trainer = SeqlabTrainer(
-        batch_tokens=spec.train.batch_tokens,
+    trainer = OrderedTrainer(
         model=model,
         args=training_arguments(spec, ckpt, has_dev=False, resumable=True),
         train_dataset=Dataset.from_list(examples),

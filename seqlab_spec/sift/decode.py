@@ -16,9 +16,10 @@ import torch
 
 from ..data.types import Sentence
 from ..errors import ModelError
-from .constrain import ConstrainedLogits, Grammar, check_coverage, constrained_bounds, grammar_for, vocab_for
+from .constrain import ConstrainedLogits, check_coverage, constrained_bounds, vocab_for
 from .demos import DemoSelector, fit_prompt
 from .formats import COUNT_KEYS, Span, parse, spans_to_bio
+from .grammar import Grammar, grammar_for
 from .prompt import Prompt, PromptConfig
 
 PLAIN_STOPS: tuple[str, ...] = ("\nSentence:",)
