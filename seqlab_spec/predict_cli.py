@@ -7,6 +7,7 @@ file:line message, and one that training reads is read the same way.
 
 from __future__ import annotations
 
+import json
 import logging
 import sys
 from pathlib import Path
@@ -41,6 +42,14 @@ def parse_input(data: str | bytes, source: str) -> list[list[str]]:
     if not lines:
         raise DataError(f"{source}: no sentences (empty input)")
     if lines[0][1].lstrip().startswith("{"):
+        first, line = lines[0]
+        try:
+            json.loads(line)
+        except json.JSONDecodeError as e:  # raw text may open with a brace too: say why it was read as JSONL
+            raise DataError(
+                f"{source}:{first}: invalid JSON ({e.msg} at column {e.colno}); a first line that starts with "
+                "'{' makes the file JSONL: fix the line, or for raw text start it with something else"
+            ) from None
         return [s.tokens for s in parse_jsonl(text, source, "tokens", None)]
     if all("\t" in line for _, line in lines):
         raise DataError(

@@ -54,6 +54,16 @@ def test_parse_input_errors_name_the_line() -> None:
         parse_input("\n\n", "in.txt")
 
 
+def test_raw_text_opening_with_a_brace_is_told_why_it_was_read_as_jsonl() -> None:
+    with pytest.raises(DataError) as e:
+        parse_input("{Hello} there , he said .\n", "in.txt")
+    assert str(e.value) == (
+        "in.txt:1: invalid JSON (Expecting property name enclosed in double quotes at column 2); a first line that "
+        "starts with '{' makes the file JSONL: fix the line, or for raw text start it with something else"
+    )
+    assert parse_input("Hello {there} .\n", "in.txt") == [["Hello", "{", "there", "}", "."]]
+
+
 def _fake_seed_copy(run: Path, dest: Path, seed: int, f1: float, **settings: object) -> Path:
     """A copy of a real run folder that differs by train.seed, its headline F1 and the given dotted settings."""
     shutil.copytree(run, dest, ignore=shutil.ignore_patterns("model"))

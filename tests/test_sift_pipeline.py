@@ -391,3 +391,23 @@ def test_an_interrupted_sift_training_resumes_to_the_uninterrupted_weights(tiny_
     a, b = lora(whole), lora(resumed)
     assert a and a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
     assert log(resumed) == log(whole)
+
+
+def test_a_tokenizer_without_eos_is_refused_before_any_run_folder(tmp_path: Path) -> None:
+    """sift ends each response with the eos token: a model whose tokenizer has none (the tiny decoder saved
+    with the default WordPiece tokenizer) stops in preflight, with the fix, and leaves no run folder."""
+    from conftest import ROOT, TINY
+
+    from seqlab_spec.models.tiny import save_tiny_decoder
+    from seqlab_spec.run import run_spec
+    from seqlab_spec.spec.load import load_spec
+
+    model = save_tiny_decoder(tmp_path / "tiny-wordpiece")
+    spec = load_spec(ROOT / "specs" / "quickstart.yaml", [*TINY, "method={name: sift, k: 1}", f"model.name={model}"])
+    with pytest.raises(ModelError) as e:
+        run_spec(spec, tmp_path / "runs", use_notebook=False)
+    assert str(e.value) == (
+        f"tokenizer {str(model)!r} has no eos token, which sift uses to end responses; use a model whose "
+        "tokenizer has one (for a tiny local model: save_tiny_decoder(path, tokenizer='smollm2-135m'))"
+    )
+    assert not (tmp_path / "runs").exists() or not any((tmp_path / "runs").iterdir())

@@ -232,7 +232,12 @@ def save(
 
 
 def preflight(spec: Spec, splits: dict, config: Any) -> None:
-    """Before any run folder (seqlab_spec.preflight): a sentence is never its own demonstration."""
+    """Before any run folder (seqlab_spec.preflight): a sentence is never its own demonstration, and the
+    tokenizer can end a response (PromptConfig's checks, on the tokenizer alone: no weights are read)."""
+    from ..models.registry import load_tokenizer, resolve
+
+    labels = sorted({t[2:] for s in splits["train"] for t in s.tags if t != "O"}) or ["X"]
+    PromptConfig.for_tokenizer(spec.method, labels, spec.task.type, load_tokenizer(resolve(spec.model.name)))
     k, n = spec.method.k, len(splits["train"])
     if k >= n:
         raise DataError(

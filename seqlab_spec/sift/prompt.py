@@ -68,7 +68,8 @@ class PromptConfig:
         if not tokenizer.eos_token:
             raise ModelError(
                 f"tokenizer {tokenizer.name_or_path!r} has no eos token, which sift uses to end responses; "
-                "set tokenizer.eos_token or use another model"
+                "use a model whose tokenizer has one (for a tiny local model: "
+                "save_tiny_decoder(path, tokenizer='smollm2-135m'))"
             )
         has_template = bool(getattr(tokenizer, "chat_template", None))
         if method.chat_template == "on" and not has_template:
