@@ -98,7 +98,7 @@ def test_scheme_declared_vs_found(tmp_path):
     with pytest.raises(DataError) as e:
         load_splits(spec(train=iobes))
     assert str(e.value) == (
-        f"{iobes}: the tags use E-/S- prefixes (IOBES) but task.scheme is bio; set task.scheme: iobes"
+        f"{iobes}:2: tag 'E-LOC' has an E-/S- prefix (IOBES) but task.scheme is bio; set task.scheme: iobes"
     )
     out = load_splits(spec(train=iobes, task={"scheme": "iobes"}))
     assert out["train"][0].tags == ["B-LOC", "I-LOC", "O", "B-ORG"]

@@ -44,8 +44,9 @@ def _convert(sents: list[Sentence], scheme: str, source: str) -> list[Sentence]:
     found = detect_scheme(s.tags for s in sents)
     n_spans = sum(t != "O" for s in sents for t in s.tags)
     if found == "iobes" and scheme != "iobes":
+        s, i = next((s, i) for s in sents for i, t in enumerate(s.tags) if t[:2] in ("E-", "S-"))
         raise DataError(
-            f"{source}: the tags use E-/S- prefixes (IOBES) but task.scheme is {scheme}; "
+            f"{s.where(i)}: tag {s.tags[i]!r} has an E-/S- prefix (IOBES) but task.scheme is {scheme}; "
             "set task.scheme: iobes"
         )
     if scheme == "iobes" and found != "iobes" and n_spans:
