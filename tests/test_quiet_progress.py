@@ -49,10 +49,14 @@ def test_user_setting_is_restored(bars_on) -> None:
 
 def test_training_runs_without_progress_bars(tmp_path: Path, bars_on) -> None:
     """Checkpoints are saved (and the best model reloaded) inside trainer.train(): train_resumable quiets it."""
+    from types import SimpleNamespace
+
     from seqlab_spec.train import train_resumable
 
-    class Recorder:
+    class Recorder:  # what train_resumable touches of a Trainer: its arguments, callbacks and train()
         seen: list[bool] = []
+        args = SimpleNamespace(report_to=[])
+        callback_handler = SimpleNamespace(callbacks=[])
 
         def train(self, resume_from_checkpoint=None) -> None:
             self.seen.append(hf_logging.is_progress_bar_enabled())

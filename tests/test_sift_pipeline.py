@@ -220,10 +220,10 @@ def test_sweep_runs_and_the_report_compares_the_strategies(tiny_root: Path, tmp_
         runs = run_spec(spec, tmp_path, use_notebook=False)
     assert len(runs) == 3
     table, bars = compare(runs)
-    assert [label for label, _, _ in bars] == ["strategy=vanilla", "strategy=src", "strategy=mrc"]
-    assert "| strategy=src | sift |" in table
+    assert [label for label, _, _ in bars] == ["loss.strategy=vanilla", "loss.strategy=src", "loss.strategy=mrc"]
+    assert "| loss.strategy=src | sift |" in table
     (report,) = tmp_path.glob("sift-tiny-sweep-*/report.md")
-    assert "strategy=mrc" in report.read_text()
+    assert "loss.strategy=mrc" in report.read_text()
 
 
 @pytest.mark.slow  # papermill: kernel start-up, then the tiny steps (~60 s)
