@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import ROOT
+from conftest import ROOT, needs_data
 
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
@@ -215,6 +215,7 @@ def test_logical_numel_counts_a_packed_4bit_weight_at_the_shape_it_stands_for() 
     assert common.logical_numel(torch.nn.Parameter(torch.zeros(3, 5))) == 15
 
 
+@needs_data  # the GPU benchmark trains on CoNLL-2003, as the GPU specs do
 def test_gpu_paths_cpu_rehearsal_runs_a_real_shape_setting_end_to_end(tmp_path: Path) -> None:
     """The rehearsal builds the MiniLM-L6 architecture (narrowed) from its config and trains it through the
     encoder pipeline: the whole script but the GPU."""
