@@ -150,11 +150,12 @@ def settings(steps: int, n_train: int, quantized: bool) -> dict[str, tuple[str, 
             qlora,
             [*base, "method.unmask=0110", "train.batch_tokens=16384"],
         )
-    else:  # the recipe's other settings (r64 q/v, grad ckpt) still run, on unquantized weights
+    else:  # the recipe's other settings (r64 q/v, grad ckpt) still run, on unquantized weights (paged 8-bit
+        # AdamW needs bitsandbytes too: plain AdamW here)
         out["unmask llama-1.1b LoRA r64 q/v + grad ckpt 0110 (QLoRA recipe, no 4-bit)"] = (
             "llama-1.1b",
             qlora,
-            [*base, "method.unmask=0110", "model.quantization=none"],
+            [*base, "method.unmask=0110", "model.quantization=none", "train.optim=adamw_torch"],
         )
     return out
 

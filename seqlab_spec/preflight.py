@@ -15,7 +15,7 @@ import logging
 from collections.abc import Iterator, Sequence
 
 from . import methods
-from .errors import DataError, ModelError, NotAvailableError, SpecError
+from .errors import DataError, ModelError, SpecError
 from .spec import Spec
 from .tracking import check_installed
 
@@ -39,29 +39,6 @@ def hardware_problems(spec: Spec) -> list[str]:
         f"model.quantization: {spec.model.quantization!r} needs a CUDA GPU (bitsandbytes); "
         "this machine has none: set quantization: none (LoRA still works on CPU)"
     ]
-
-
-def _check_optimizer(spec: Spec) -> None:
-    """bitsandbytes optimizers (8-bit / paged AdamW) run on CUDA only: say so before a run folder exists."""
-    import importlib.util
-
-    from .spec.train import BITSANDBYTES_OPTIMIZERS
-
-    optim = spec.train.optim
-    if optim not in BITSANDBYTES_OPTIMIZERS:
-        return
-    import torch
-
-    if not torch.cuda.is_available():
-        raise NotAvailableError(
-            f"train.optim: {optim} needs bitsandbytes on a CUDA GPU and this machine has none: "
-            f"set train.optim: adamw_torch (--set train.optim=adamw_torch) or run on a GPU"
-        )
-    if importlib.util.find_spec("bitsandbytes") is None:
-        raise NotAvailableError(
-            f"train.optim: {optim} needs bitsandbytes: pip install 'seqlab-spec[cuda]' (bitsandbytes==0.50.2), "
-            f"or set train.optim: adamw_torch"
-        )
 
 
 def _data_key(spec: Spec) -> str:
@@ -169,7 +146,7 @@ def _check_lora_targets(spec: Spec, config) -> None:
 def preflight(specs: Sequence[Spec]) -> None:
     """Check what only the data and the model can tell, for every run a spec asks for, before anything is
     written: a DataError / ModelError here leaves no run folder behind."""
-    from .train import check_speed_switches  # imports transformers: not at CLI start-up
+    from .train import check_train_switches  # imports transformers: not at CLI start-up
 
     data: dict[str, dict] = {}
     configs: dict = {}
@@ -177,7 +154,7 @@ def preflight(specs: Sequence[Spec]) -> None:
         hardware = hardware_problems(spec)
         if hardware:
             raise SpecError(hardware, spec.name)
-        _check_optimizer(spec)
+        check_train_switches(spec)
         key = _data_key(spec)
         if key not in data:
             data[key] = _check_data(spec)
@@ -189,7 +166,6 @@ def preflight(specs: Sequence[Spec]) -> None:
         if method_checks is not None:  # sizes and shapes only this method's data and model can tell
             method_checks(spec, splits, config)
         check_installed(spec)
-        check_speed_switches(spec)
         if spec.signal.name == "oie" and spec.signal.source == "spacy":
             from .signals.oie import resolve_pipeline
 

@@ -129,7 +129,7 @@ def training_arguments(spec: Spec, out: Path, has_dev: bool, resumable: bool = F
     adds `train.save_every_steps`). Otherwise a checkpoint (weights only) is written only to select the best.
     """
     t = spec.train
-    check_speed_switches(spec)
+    check_train_switches(spec)
     precision = resolve_precision(t.precision)
     cuda = torch.cuda.is_available()
     evaluate = has_dev and t.eval_every == "epoch"
@@ -216,16 +216,29 @@ def build_trainer(
     return trainer
 
 
-def check_speed_switches(spec: Spec) -> None:
-    """The train switches that need something this machine may lack fail here, before any model is loaded.
+def check_train_switches(spec: Spec) -> None:
+    """The train settings that need something this machine may lack fail here, before any model is loaded.
 
-    Raises NotAvailableError (one line, with the fix) for `train.use_liger_kernel` without the liger-kernel
+    Raises NotAvailableError (one line, with the fix) for a bitsandbytes optimizer (`train.optim`: 8-bit or
+    paged AdamW) without CUDA or without bitsandbytes, and for `train.use_liger_kernel` without the liger-kernel
     package or without a CUDA device (Liger's kernels are Triton GPU kernels).
     """
     import importlib.util
 
     from .errors import NotAvailableError
+    from .spec.train import BITSANDBYTES_OPTIMIZERS
 
+    optim = spec.train.optim
+    if optim in BITSANDBYTES_OPTIMIZERS and not torch.cuda.is_available():
+        raise NotAvailableError(
+            f"train.optim: {optim} needs bitsandbytes on a CUDA GPU and this machine has none: "
+            f"set train.optim: adamw_torch (--set train.optim=adamw_torch) or run on a GPU"
+        )
+    if optim in BITSANDBYTES_OPTIMIZERS and importlib.util.find_spec("bitsandbytes") is None:
+        raise NotAvailableError(
+            f"train.optim: {optim} needs bitsandbytes: pip install 'seqlab-spec[cuda]' (bitsandbytes==0.50.2), "
+            f"or set train.optim: adamw_torch"
+        )
     if not spec.train.use_liger_kernel:
         return
     if importlib.util.find_spec("liger_kernel") is None:

@@ -14,7 +14,7 @@ from conftest import ROOT, TINY
 from seqlab_spec.errors import NotAvailableError
 from seqlab_spec.ordering import TokenBudgetBatches
 from seqlab_spec.spec.load import load_spec
-from seqlab_spec.train import check_speed_switches, training_arguments
+from seqlab_spec.train import check_train_switches, training_arguments
 
 QUICKSTART = ROOT / "specs" / "quickstart.yaml"
 LENGTHS = [5, 30, 7, 7, 12, 40, 9, 11, 3, 25, 25, 8, 100, 6, 14]
@@ -67,7 +67,7 @@ def test_speed_switches_reach_the_trainer_arguments(tmp_path: Path) -> None:
 def test_liger_without_its_package_is_one_line_with_the_fix(tmp_path: Path) -> None:
     spec = load_spec(QUICKSTART, [*TINY, "train.use_liger_kernel=true"])
     with pytest.raises(NotAvailableError) as e:
-        check_speed_switches(spec)
+        check_train_switches(spec)
     assert str(e.value) == (
         "train.use_liger_kernel: true needs the liger-kernel package, which is not installed: "
         "pip install liger-kernel (on a CUDA machine), or set train.use_liger_kernel: false"
