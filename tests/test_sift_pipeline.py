@@ -16,8 +16,7 @@ from tiny_models import single_thread, tiny_causal_lm
 from seqlab_spec.data.types import Sentence
 from seqlab_spec.errors import ModelError
 from seqlab_spec.pipelines import sift
-from seqlab_spec.pipelines.common import write_resolved_spec
-from seqlab_spec.rundir import create_run_dir
+from seqlab_spec.rundir import create_run_dir, write_resolved_spec
 from seqlab_spec.sift.formats import COUNT_KEYS
 from seqlab_spec.sift.masks import IGNORE
 from seqlab_spec.sift.prompt import build_prompt
