@@ -59,9 +59,9 @@ def torchrun_command(run_dir: Path, nproc: int, accelerate_config: Path | None =
 
 def default_nproc() -> int:
     """One process per visible GPU; 2 on a CPU-only machine (more processes than cores gain nothing)."""
-    import torch
+    from .machine import gpu_count
 
-    return torch.cuda.device_count() if torch.cuda.is_available() else 2
+    return gpu_count() or 2
 
 
 def worker_env(nproc: int, rank_logs: Path, base: dict[str, str] | None = None) -> dict[str, str]:
@@ -97,7 +97,7 @@ def launch(
 
     `accelerate_config`: an `accelerate config` YAML (FSDP / DeepSpeed); the workers start through
     `accelerate launch` with it instead of plain torchrun (DDP)."""
-    from .preflight import hardware_problems
+    from .machine import hardware_problems
     from .run import run_spec
     from .spec.load import load_spec
 

@@ -1,29 +1,12 @@
-"""Small helpers the teaching notebooks call: device check, parameters -> Spec, self-checks, HTML views."""
+"""Small helpers the teaching notebooks call: parameters -> Spec, self-checks, HTML views (the device check and
+the memory check: machine.py)."""
 
 from __future__ import annotations
 
 import html
-import os
 from pathlib import Path
 
 from .spec import Spec
-
-
-def device_summary() -> str:
-    """Print what this machine offers and return 'cuda' or 'cpu' (the notebooks size their defaults by it)."""
-    import torch
-
-    from .precision import cpu_has_fast_bf16, resolve_precision
-
-    if torch.cuda.is_available():
-        name = torch.cuda.get_device_name(0)
-        print(f"GPU: {name}; precision auto -> {resolve_precision('auto')}")
-        return "cuda"
-    print(
-        f"CPU only: {os.cpu_count()} cores; bf16 matmul units: {'yes' if cpu_has_fast_bf16() else 'no'} "
-        f"(precision auto -> {resolve_precision('auto')}). Using the CPU-size spec."
-    )
-    return "cpu"
 
 
 def resolve_params(

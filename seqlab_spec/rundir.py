@@ -153,6 +153,7 @@ def run_metadata(spec: Spec, wall_s: float) -> dict:
     import transformers
 
     from . import __version__
+    from .machine import device_kind
 
     text = spec.model_dump_json()
     return {
@@ -161,7 +162,7 @@ def run_metadata(spec: Spec, wall_s: float) -> dict:
         "transformers": transformers.__version__,
         "peft": peft.__version__,
         "python": platform.python_version(),
-        "device": "cuda" if torch.cuda.is_available() else "cpu",
+        "device": device_kind(),
         "torch_threads": torch.get_num_threads(),
         "spec_sha256": hashlib.sha256(text.encode()).hexdigest(),
         "wall_seconds": round(wall_s, 1),

@@ -16,7 +16,7 @@
 # Device check: a GPU gets the thesis setup (a 7B model in 4-bit, QLoRA), a CPU the embedded SmolLM2-135M.
 import time
 
-from seqlab_spec.notebook import device_summary
+from seqlab_spec.machine import device_summary
 
 T0 = time.time()
 DEVICE = device_summary()
@@ -37,7 +37,7 @@ interactive = spec is None
 if spec_path is None:
     spec_path = shipped_spec("unmask_conll03_gpu" if DEVICE == "cuda" else "unmask_conll03_cpu")
 spec, run_dir = resolve_params(spec, spec_path, run_dir, overrides)
-from seqlab_spec.fit import check_fits
+from seqlab_spec.machine import check_fits
 
 FIT = check_fits(spec, DEVICE)  # from the model's config, before any weights load: stops here if they cannot fit
 if not isinstance(spec.method.unmask, str):  # a pattern list is a sweep: this notebook trains the first one

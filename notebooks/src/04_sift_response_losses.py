@@ -23,7 +23,7 @@
 # Device check: a GPU gets the GPU-size spec (a 7B model in 4-bit, QLoRA), a CPU the SmolLM2-135M one.
 import time
 
-from seqlab_spec.notebook import device_summary
+from seqlab_spec.machine import device_summary
 
 T0 = time.time()
 DEVICE = device_summary()
@@ -46,7 +46,7 @@ if spec_path is None:
 
     spec_path = shipped_spec("sift_conll03_gpu" if DEVICE == "cuda" else "sift_wnut17_cpu")
 spec, run_dir = resolve_params(spec, spec_path, run_dir, overrides)
-from seqlab_spec.fit import check_fits
+from seqlab_spec.machine import check_fits
 
 FIT = check_fits(spec, DEVICE)  # from the model's config, before any weights load: stops here if they cannot fit
 if compare is None:

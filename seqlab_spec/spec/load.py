@@ -26,7 +26,7 @@ from .root import Spec
 from .sweep_check import check_sweep, retype_sweep_items
 
 # A caller's extra rule on the validated spec: "dotted.key: message" rows, reported like the spec's own (the
-# runner passes preflight.hardware_problems: what this machine cannot run is no rule of the spec itself).
+# runner passes machine.hardware_problems: what this machine cannot run is no rule of the spec itself).
 Check = Callable[[Spec], list[str]]
 
 
