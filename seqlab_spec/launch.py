@@ -1,6 +1,6 @@
 """Multi-process runs: the same pipeline, data-parallel over N processes through torchrun.
 
-`launch(spec_path, overrides, nproc, out_dir)` runs the spec through the runner's `run.run_spec`, as
+`launch(spec_path, overrides, nproc, out_dir)` runs the spec through the runner's `execute.run_spec`, as
 `seqlab-spec run --no-notebook` does: every run checked first (preflight), each run folder created with its
 resolved spec.yaml in this process, a sweep report after several runs; only each folder's execution differs:
 
@@ -97,8 +97,8 @@ def launch(
 
     `accelerate_config`: an `accelerate config` YAML (FSDP / DeepSpeed); the workers start through
     `accelerate launch` with it instead of plain torchrun (DDP)."""
+    from .execute import run_spec
     from .machine import hardware_problems
-    from .run import run_spec
     from .spec.load import load_spec
 
     _check(nproc, no_notebook)
@@ -168,7 +168,7 @@ def train_share(spec, scratch: Path) -> None:
 
 def worker(run_dir: Path) -> int:
     """One rank, started by torchrun: rank 0 runs into RUN_DIR, the others into a scratch folder, quietly."""
-    from .run import execute_run
+    from .execute import execute_run
     from .rundir import load_run
 
     rank = int(os.environ.get("RANK", "0"))

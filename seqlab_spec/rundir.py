@@ -2,7 +2,7 @@
 every file written atomically; run.json (status and attempts); what a method leaves in it (`write_run`); the
 sweep report's folder; clearing what a killed run left half-written (`clear_leftovers`, for --resume).
 
-The runner (run.py, launch.py, resume.py), the pipelines and the notebooks call these; no other module writes
+The runner (execute.py, launch.py, resume.py), the pipelines and the notebooks call these; no other module writes
 into a run folder (papermill writes the executed notebook, under `PARTIAL_NOTEBOOK` until it ends; the Trainer
 its checkpoints/).
 """

@@ -190,7 +190,7 @@ display(Image(filename=str(run_dir / RUN_FILES["curve"])))
 # %%
 from seqlab_spec.plots import f1_bars
 from seqlab_spec.report import compare as compare_runs
-from seqlab_spec.run import run_spec
+from seqlab_spec.execute import run_spec
 
 if compare:
     if compare_settings is None:
