@@ -25,11 +25,9 @@ overrides = []  # dotted spec overrides, e.g. ["train.epochs=1"] (a grader sets 
 solutions = False  # True fills in the exercises with the reference solutions
 
 # %%
-from seqlab_spec.notebook import resolve_params
-from seqlab_spec.shipped import shipped_spec
+from seqlab_spec.notebook import default_spec, resolve_params
 
-if spec_path is None:
-    spec_path = shipped_spec("encoder_wnut17_gpu" if DEVICE == "cuda" else "encoder_wnut17_cpu")
+spec_path, overrides = default_spec(spec_path, overrides, cpu="encoder_wnut17_cpu", gpu="encoder_wnut17_gpu")
 spec, run_dir = resolve_params(spec, spec_path, run_dir, overrides)
 from seqlab_spec.fit import check_fits
 
