@@ -131,16 +131,31 @@ def spans_html(tokens: list[str], tags: list[str], types: list[str] | None = Non
     return " ".join(out)
 
 
-def compare_html(rows: list[dict], n: int = 5) -> str:
-    """Gold next to predicted spans for the first n prediction rows."""
+def compare_html(rows: list[dict], n: int = 5, split: str | None = None, errors: bool = False) -> str:
+    """Gold next to predicted spans for the first n prediction rows (of `split` only, when given; only those
+    whose predicted tags differ from gold, with `errors`)."""
     parts = ["<table><tr><th>gold</th><th>predicted</th></tr>"]
     from .data.schemes import to_bio
 
+    rows = [r for r in rows if (split is None or r["split"] == split) and not (errors and r["gold"] == r["pred"])]
     for r in rows[:n]:
         gold = to_bio(r["gold"], "bio")[0] if r["gold"] else []
         pred = to_bio(r["pred"], "bio")[0] if r["pred"] else []
         parts.append(f"<tr><td>{spans_html(r['tokens'], gold)}</td><td>{spans_html(r['tokens'], pred)}</td></tr>")
     return "".join(parts) + "</table>"
+
+
+def first_labeled(sentences: Sequence[Any]) -> int:
+    """Index of the first sentence with a span (a tag other than O): the example a notebook shows."""
+    for i, sentence in enumerate(sentences):
+        if any(t != "O" for t in sentence.tags):
+            return i
+    raise ValueError("no sentence has a span: every tag is O")
+
+
+def trainable_parameters(model: Any) -> int:
+    """Parameters the optimizer updates (requires_grad): the head and adapters, or all of a full fine-tune."""
+    return sum(p.numel() for p in model.parameters() if p.requires_grad)
 
 
 def alignment_table(tokenizer, words: list[str], tags: list[str], max_length: int = 128) -> str:
@@ -213,3 +228,51 @@ def comparison(run_dirs: Sequence[Path], png: Path, title: str) -> str:
     table, bars = compare(list(run_dirs))
     f1_bars(bars, png, title=title)
     return table
+
+
+# ---------------------------------------------------------------- notebook 03: what a causal decoder sees
+
+
+def demo_backbone(model_name: str, params: int, limit: int = 500_000_000) -> tuple[str, Any, Any]:
+    """(name, backbone, tokenizer): a second, frozen float32 copy on the CPU for demonstrations: `model_name`
+    when it has at most `limit` parameters, else the embedded smollm2-135m (a second copy of a 7B model would
+    need ~13.5 GB of RAM beside the one being trained)."""
+    import torch
+    from transformers import AutoModel
+
+    from .models.registry import load_tokenizer, resolve
+
+    name = model_name if params <= limit else "smollm2-135m"
+    resolved = resolve(name)
+    backbone = AutoModel.from_pretrained(resolved.path, dtype=torch.float32).eval()
+    return name, backbone, load_tokenizer(resolved)
+
+
+def _first_token_states(backbone: Any, tokenizer: Any, words: list[str], pattern: str, all_layers: bool) -> Any:
+    import torch
+
+    from .data.encoding import encode_words
+    from .models.unmask import apply_unmask
+
+    apply_unmask(backbone, pattern)
+    ids = torch.tensor([encode_words(tokenizer, words, 32).input_ids])
+    with torch.no_grad():
+        out = backbone(input_ids=ids, output_hidden_states=all_layers)
+    if all_layers:
+        return [h[0, 0] for h in out.hidden_states[1:]]  # hidden_states[k + 1] is the output of layer k
+    return out.last_hidden_state[0, 0]
+
+
+def first_word_gap(backbone: Any, tokenizer: Any, a: list[str], b: list[str], pattern: str) -> float:
+    """Max |difference| of the first token's last hidden state between sentences `a` and `b` (words), with the
+    unmask `pattern` applied to `backbone`: 0 under a causal mask when they differ only after that token."""
+    first = _first_token_states(backbone, tokenizer, a, pattern, all_layers=False)
+    return (first - _first_token_states(backbone, tokenizer, b, pattern, all_layers=False)).abs().max().item()
+
+
+def changed_layers(backbone: Any, tokenizer: Any, a: list[str], b: list[str], pattern: str, tol: float = 1e-6):
+    """The layers (0-based) whose output at the first token differs (by more than `tol`) between sentences `a`
+    and `b`, with the unmask `pattern` applied to `backbone`."""
+    states_a = _first_token_states(backbone, tokenizer, a, pattern, all_layers=True)
+    states_b = _first_token_states(backbone, tokenizer, b, pattern, all_layers=True)
+    return [k for k, (x, y) in enumerate(zip(states_a, states_b, strict=True)) if (x - y).abs().max() > tol]

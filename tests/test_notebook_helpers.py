@@ -153,3 +153,86 @@ def test_split_f1_lines_names_the_reading_and_skips_splits_not_scored() -> None:
     ]
     assert split_f1_lines(metrics, ["test"]) == ""
 
+
+
+# ------------------------------------------------------------------------------------------------ views
+
+
+def _row(split: str, gold: list[str], pred: list[str]) -> dict:
+    return {"split": split, "tokens": [f"w{i}" for i in range(len(gold))], "gold": gold, "pred": pred}
+
+
+def test_compare_html_shows_the_rows_of_a_split_or_only_its_errors() -> None:
+    from seqlab_spec.notebook import compare_html
+
+    right, wrong = _row("test", ["B-X", "O"], ["B-X", "O"]), _row("test", ["O", "B-X"], ["B-X", "O"])
+    dev = _row("dev", ["O", "O"], ["B-X", "O"])
+    rows = [dev, right, wrong, wrong]
+    assert compare_html(rows, n=2, split="test") == compare_html([right, wrong], n=2)
+    assert compare_html(rows, n=5, split="test", errors=True) == compare_html([wrong, wrong], n=5)
+    assert compare_html(rows, n=5, errors=True) == compare_html([dev, wrong, wrong], n=5)
+    assert compare_html(rows, split="train") == "<table><tr><th>gold</th><th>predicted</th></tr></table>"
+
+
+def test_first_labeled_is_the_first_sentence_with_a_span() -> None:
+    from seqlab_spec.data.types import Sentence
+    from seqlab_spec.notebook import first_labeled
+
+    sentences = [Sentence(["a"], ["O"]), Sentence(["b", "c"], ["O", "B-X"]), Sentence(["d"], ["B-Y"])]
+    assert first_labeled(sentences) == 1
+    with pytest.raises(ValueError, match="^no sentence has a span: every tag is O$"):
+        first_labeled(sentences[:1])
+
+
+def test_trainable_parameters_count_only_what_the_optimizer_updates() -> None:
+    from seqlab_spec.notebook import trainable_parameters
+
+    model = torch.nn.Sequential(torch.nn.Linear(3, 2), torch.nn.Linear(2, 1))  # 8 + 3 parameters
+    model[0].requires_grad_(False)
+    assert trainable_parameters(model) == 3
+
+
+# ------------------------------------------------------------------ notebook 03: what a causal decoder sees
+
+
+@pytest.fixture(scope="module")
+def tiny_decoder(tmp_path_factory) -> tuple[Path, object]:
+    """A seeded 4-layer Llama with SmolLM2's tokenizer, saved like any local model folder."""
+    from tiny_models import tiny_base_model
+
+    from seqlab_spec.models.registry import load_tokenizer, resolve
+
+    tok = load_tokenizer(resolve("smollm2-135m"))
+    path = tmp_path_factory.mktemp("tiny-decoder")
+    tiny_base_model("llama", vocab_size=len(tok), seed=1).save_pretrained(path)
+    tok.save_pretrained(path)
+    return path, tok
+
+
+def test_the_demo_backbone_is_the_specs_model_when_small_else_the_embedded_decoder(tiny_decoder, monkeypatch):
+    from transformers import AutoModel
+
+    from seqlab_spec.models.registry import resolve
+    from seqlab_spec.notebook import demo_backbone
+
+    path, _ = tiny_decoder
+    name, backbone, tok = demo_backbone(str(path), params=1000, limit=1000)
+    assert name == str(path) and backbone.config.num_hidden_layers == 4 and not backbone.training
+    assert next(backbone.parameters()).dtype == torch.float32 and tok.pad_token is not None
+    loaded = []
+    monkeypatch.setattr(AutoModel, "from_pretrained", lambda p, dtype: loaded.append((p, dtype)) or backbone)
+    assert demo_backbone(str(path), params=1001, limit=1000)[0] == "smollm2-135m"
+    assert loaded == [(resolve("smollm2-135m").path, torch.float32)]
+
+
+def test_the_first_word_sees_later_words_only_in_unmasked_layers(tiny_decoder) -> None:
+    from seqlab_spec.notebook import changed_layers, demo_backbone, first_word_gap
+
+    path, _ = tiny_decoder
+    _, backbone, tok = demo_backbone(str(path), params=0)
+    a, b = "Jordan scored thirty points".split(), "Jordan signed the peace treaty".split()
+    assert first_word_gap(backbone, tok, a, b, "0000") < 1e-6
+    assert first_word_gap(backbone, tok, a, b, "1111") > 1e-3
+    assert changed_layers(backbone, tok, a, a[:-1] + ["goals"], "0000") == []
+    assert changed_layers(backbone, tok, a, a[:-1] + ["goals"], "0011") == [2, 3]
+    assert changed_layers(backbone, tok, a, a[:-1] + ["goals"], "0100") == [1, 2, 3]  # a leak flows upward

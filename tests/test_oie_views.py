@@ -128,3 +128,35 @@ def test_the_mask_grid_draws_one_square_per_group(tmp_path: Path) -> None:
     assert [ax.images[0].get_array().sum() for ax in fig.axes] == [10, 16]  # causal 4x4, then all 16
     fig = mask_grid(bidirectional_attention_matrix("1", 2, 3), group_layers(2, 1), "1")
     assert len(fig.axes) == 1 and fig.axes[0].get_title() == "group 0 (1)\nlayers 0–1"
+
+
+def test_the_data_summary_names_sizes_stages_and_the_test_split() -> None:
+    stages = [
+        SimpleNamespace(name="source", train=[WALKED] * 3, dev="source_dev"),
+        SimpleNamespace(name="target", train=[WALKED], dev=None),
+    ]
+    data = SimpleNamespace(
+        splits={"source_train": [WALKED] * 3, "target_test": [WALKED] * 2}, stages=stages, test_split="target_test"
+    )
+    assert oie_compare.data_summary(data).splitlines() == [  # type: ignore[arg-type]
+        "{'source_train': 3, 'target_test': 2}",
+        "stage source: 3 training sentences, model selection on source_dev",
+        "stage target: 1 training sentences, model selection on nothing",
+        "tested on target_test",
+    ]
+
+
+def test_notebook_02_needs_the_oie_signal_and_a_target_domain() -> None:
+    from seqlab_spec.errors import SpecError
+
+    def spec(signal: str, target: object) -> SimpleNamespace:
+        return SimpleNamespace(signal=SimpleNamespace(name=signal), data=SimpleNamespace(target=target))
+
+    oie_compare.check_two_domains(spec("oie", "t"))  # type: ignore[arg-type]
+    for bad in (spec("none", "t"), spec("oie", None)):
+        with pytest.raises(SpecError) as e:
+            oie_compare.check_two_domains(bad)  # type: ignore[arg-type]
+        assert e.value.rows == [
+            "signal / data.target: notebook 02 shows relation tags in two domains: set signal: {name: oie} and "
+            "data.target (injection: none still trains the vanilla model)"
+        ]

@@ -41,11 +41,11 @@ FIT = check_fits(spec, DEVICE)  # from the model's config, before any weights lo
 # %%
 from IPython.display import HTML, display
 
-from seqlab_spec.notebook import spans_html
+from seqlab_spec.notebook import first_labeled, spans_html
 from seqlab_spec.pipelines import tagger
 
 data = tagger.prepare_data(spec)
-example = next(s for s in data.splits["train"] if any(t != "O" for t in s.tags))
+example = data.splits["train"][first_labeled(data.splits["train"])]  # the first training sentence with a span
 print(list(zip(example.tokens, example.tags)))
 display(HTML(spans_html(example.tokens, example.tags)))
 
@@ -87,7 +87,7 @@ from seqlab_spec.notebook import compare_html
 metrics, rows = tagger.evaluate(spec, trainer.model, tokenizer, data)
 for split, scores in metrics.items():
     print(split, "\n" + format_scores(scores))
-display(HTML(compare_html([r for r in rows if r["split"] == "test" and r["gold"] != r["pred"]], n=5)))
+display(HTML(compare_html(rows, n=5, split="test", errors=True)))  # the first 5 test sentences with an error
 
 # %%
 from seqlab_spec.plots import learning_curve

@@ -49,11 +49,9 @@ from seqlab_spec.fit import check_fits
 
 FIT = check_fits(spec, DEVICE)  # from the model's config, before any weights load: stops here if they cannot fit
 print(f"regime {spec.method.regime}, injection {spec.method.injection}, k {spec.method.k}")
-if spec.signal.name != "oie" or spec.data.target is None:
-    from seqlab_spec.errors import SpecError
+from seqlab_spec.pipelines.oie_compare import check_two_domains
 
-    raise SpecError(["signal / data.target: notebook 02 shows relation tags in two domains: set signal: "
-                     "{name: oie} and data.target (injection: none still trains the vanilla model)"])
+check_two_domains(spec)  # this notebook shows relation tags in two domains: stops here, saying what to set
 
 # %% [markdown]
 # ## 1 · Two domains
@@ -64,13 +62,10 @@ if spec.signal.name != "oie" or spec.data.target is None:
 # %%
 from IPython.display import HTML, Markdown, display
 
-from seqlab_spec.pipelines import oie
+from seqlab_spec.pipelines import oie, oie_compare
 
 data = oie.prepare_data(spec)
-print({name: len(sents) for name, sents in data.splits.items()})
-for st in data.stages:
-    print(f"stage {st.name}: {len(st.train)} training sentences, model selection on {st.dev or 'nothing'}")
-print("tested on", data.test_split)
+print(oie_compare.data_summary(data))
 
 # %% [markdown]
 # ## 2 · OIE triples and relation tags, next to the gold triggers
@@ -81,8 +76,6 @@ print("tested on", data.test_split)
 # *attack*, or a relation *was found in* around the trigger *found*).
 
 # %%
-from seqlab_spec.pipelines import oie_compare
-
 display(HTML(oie_compare.domain_html(spec, data, n=3)))
 
 # %% [markdown]
@@ -102,11 +95,13 @@ display(Markdown(format_overlap(data.overlap)))
 # get a padding id whose embedding is zero); explicit injection trains a relation head on first subwords.
 
 # %%
+from seqlab_spec.notebook import trainable_parameters
+
 model, tokenizer = oie.build_model(spec, data.labels)
 example = data.splits["source_train"][0]
 feat = oie.features(oie.with_method(spec, injection="implicit"), tokenizer, data, [example])[0]
 print(list(zip(tokenizer.convert_ids_to_tokens(feat["input_ids"]), feat["rel_tags"], feat["labels"])))
-print(model.injection, "trainable parameters:", sum(p.numel() for p in model.parameters() if p.requires_grad))
+print(model.injection, "trainable parameters:", trainable_parameters(model))
 
 # %% [markdown]
 # ## 5 · Train and evaluate the spec's run
@@ -125,8 +120,7 @@ metrics = oie.save(spec, run_dir, fitted.model, tokenizer, fitted, metrics, rows
 # %%
 from seqlab_spec.notebook import compare_html
 
-wrong = [r for r in rows if r["split"] == data.test_split and r["gold"] != r["pred"]]
-display(HTML(compare_html(wrong, n=5)))
+display(HTML(compare_html(rows, n=5, split=data.test_split, errors=True)))  # the first 5 test sentences with an error
 
 # %% [markdown]
 # ## 6 · Vanilla vs implicit vs explicit: zero-shot and few-shot

@@ -48,33 +48,16 @@ print("pattern:", spec.method.unmask)
 # the first word cannot differ: it never saw the rest. With every layer unmasked (`1111`) it does.
 
 # %%
-import torch
-from transformers import AutoModel
-
-from seqlab_spec.data.encoding import encode_words
-from seqlab_spec.models.registry import load_tokenizer, resolve
-from seqlab_spec.models.unmask import apply_unmask
+from seqlab_spec.notebook import demo_backbone, first_word_gap
 
 # A second, frozen copy for the demonstrations, on the CPU: the spec's model when it is small, else the small
 # embedded decoder (a second copy of a 7B model would need ~13.5 GB of RAM beside the one being trained).
-demo_model = spec.model.name if FIT.params <= 500_000_000 else "smollm2-135m"
-resolved = resolve(demo_model)
-backbone = AutoModel.from_pretrained(resolved.path, dtype=torch.float32).eval()
+demo_model, backbone, tok = demo_backbone(spec.model.name, FIT.params)
 print(f"demonstrations on {demo_model}")
-tok = load_tokenizer(resolved)
 n_layers = backbone.config.num_hidden_layers
 a, b = "Jordan scored thirty points".split(), "Jordan signed the peace treaty".split()
-
-
-def first_word_state(words: list[str], pattern: str) -> torch.Tensor:
-    apply_unmask(backbone, pattern)
-    ids = torch.tensor([encode_words(tok, words, 32).input_ids])
-    with torch.no_grad():
-        return backbone(input_ids=ids).last_hidden_state[0, 0]
-
-
 for pattern in ["0000", "1111"]:
-    gap = (first_word_state(a, pattern) - first_word_state(b, pattern)).abs().max().item()
+    gap = first_word_gap(backbone, tok, a, b, pattern)
     print(f"pattern {pattern}: max |difference| of the state of 'Jordan' = {gap:.6f}")
 
 # %% [markdown]
@@ -136,6 +119,9 @@ if patterns is not None:
 # `True` where row i may attend to column j. Use the group rule above.
 
 # %%
+import torch
+
+
 def layer_masks(pattern: str, n_layers: int, seq_len: int) -> list[torch.Tensor]:
     # TODO: your code here
     raise NotImplementedError("Exercise 1: build the per-layer masks")
@@ -172,12 +158,7 @@ if solutions:
     first_leaky_layer = group_layers(n_layers, 4)[2][0]  # the first layer of the first `1` group
 
 # %% tags=["check"]
-apply_unmask(backbone, "0011")
-with torch.no_grad():
-    hs_a = backbone(input_ids=torch.tensor([encode_words(tok, a, 32).input_ids]), output_hidden_states=True)
-    hs_b = backbone(input_ids=torch.tensor([encode_words(tok, a[:-1] + ["goals"], 32).input_ids]),
-                    output_hidden_states=True)
-# hidden_states[k + 1] is the output of layer k
-changed = [k for k in range(n_layers)
-           if (hs_a.hidden_states[k + 1][0, 0] - hs_b.hidden_states[k + 1][0, 0]).abs().max() > 1e-6]
+from seqlab_spec.notebook import changed_layers
+
+changed = changed_layers(backbone, tok, a, a[:-1] + ["goals"], "0011")  # the first word's state, layer by layer
 check(first_leaky_layer == changed[0], f"the first leaky layer is {first_leaky_layer}")

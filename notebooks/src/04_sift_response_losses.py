@@ -59,13 +59,13 @@ print(f"loss strategy: {spec.loss_strategy}; k = {spec.method.k} demonstrations 
 # %%
 from IPython.display import HTML, display
 
-from seqlab_spec.notebook import spans_html
+from seqlab_spec.notebook import first_labeled, spans_html
 from seqlab_spec.pipelines import sift
 
 data = sift.prepare_data(spec)
 train = data.splits["train"]
 print(f"{len(train)} training sentences; span types: {', '.join(data.labels.types)}")
-query_index = next(i for i, s in enumerate(train) if any(t != "O" for t in s.tags))
+query_index = first_labeled(train)  # the first training sentence with a span
 query = train[query_index]
 display(HTML(spans_html(query.tokens, query.tags)))
 
@@ -149,12 +149,12 @@ display(HTML(parser_table_html(gold, texts, cfg.fmt, cfg.labels, cfg.none_word, 
 # with the ones the processor masks.
 
 # %%
-from seqlab_spec.sift.decode import build_eval_prompts, generate, grammars_for
+from seqlab_spec.sift.decode import build_eval_prompts, generate, grammars_for, max_new_tokens_for
 from seqlab_spec.sift.view import first_step_html
 
 one = [gold[0]]
 one_prompt = build_eval_prompts(one, selector, spec.method.k, cfg, tokenizer, spec.method.token_budget)
-bound = spec.method.max_new_tokens or 8 * len(one[0].tokens) + 16
+bound = max_new_tokens_for(len(one[0].tokens), spec.method.max_new_tokens)  # as the evaluation bounds it
 free_text = generate(trainer.model, tokenizer, one_prompt, bound)[0]
 constrained_text = generate(trainer.model, tokenizer, one_prompt, bound, grammars=grammars_for(one, cfg, tokenizer))[0]
 print("sentence:   ", " ".join(one[0].tokens))

@@ -18,7 +18,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from ..errors import DataError
+from ..errors import DataError, SpecError
 from ..spec import Spec
 from . import oie
 
@@ -159,6 +159,28 @@ def curve_table(rows: Sequence[dict[str, Any]], key: str = "target_test_f1") -> 
 
 
 # ------------------------------------------------------------------------------------------ the domains
+
+
+def check_two_domains(spec: Spec) -> None:
+    """Notebook 02 shows relation tags in two domains: SpecError unless the spec has `signal: {name: oie}` and
+    `data.target`."""
+    if spec.signal.name != "oie" or spec.data.target is None:
+        raise SpecError(
+            [
+                "signal / data.target: notebook 02 shows relation tags in two domains: set signal: "
+                "{name: oie} and data.target (injection: none still trains the vanilla model)"
+            ]
+        )
+
+
+def data_summary(data: oie.TransferData) -> str:
+    """Sentences per split, the regime's training stages (and the split that selects each stage's model), and
+    the split the regime tests on."""
+    lines = [str({name: len(sents) for name, sents in data.splits.items()})]
+    for st in data.stages:
+        lines.append(f"stage {st.name}: {len(st.train)} training sentences, model selection on {st.dev or 'nothing'}")
+    lines.append(f"tested on {data.test_split}")
+    return "\n".join(lines)
 
 
 def domain_examples(sentences: Sequence[Any], n: int = 3, min_words: int = 6, max_words: int = 25) -> list[Any]:
