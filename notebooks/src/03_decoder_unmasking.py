@@ -96,8 +96,8 @@ print(split_f1_lines(metrics, ["dev", "test"]))
 # `demo_sweep` other than the one trained above, and `run_spec` runs it as `seqlab-spec run` runs any spec
 # (`seqlab-spec run` does the same for a pattern list or `all` in `method.unmask`). Each pattern is an
 # ordinary run folder under this run's `patterns/`; the table and bars are the comparison report of
-# `seqlab-spec report`, this run included. Stepping through by hand it compares `0000` and `1111`; under
-# `seqlab-spec run` it is skipped unless `demo_sweep` names patterns.
+# `seqlab-spec report`, this run included. Stepping through by hand `demo_sweep` is `0000` and `1111`; under
+# `seqlab-spec run` it is empty (the section is skipped) unless the `demo_sweep` parameter names patterns.
 
 # %%
 from IPython.display import Image, Markdown, display
