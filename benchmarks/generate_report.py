@@ -331,6 +331,23 @@ def render_sift_decodings(r: dict[str, Any]) -> str:
     return "\n".join(out)
 
 
+def render_decoding_overhead(r: dict[str, Any]) -> str:
+    """Free vs constrained generation, alternated on one model and the same prompts."""
+    o = r["overhead"]
+    rows = [
+        [name, med(o[name]["tokens_per_s"]), med(o[name]["s_per_sentence"]),
+         med(o[name]["processor_share"]) if "processor_share" in o[name] else "—"]
+        for name in ("free", "constrained")
+    ]
+    out = [table(["decoding", "gen tokens/s", "s / sentence", "logits processor share"], rows)]
+    out.append(
+        f"Constrained / free, paired per round: tokens/s x{o['tokens_per_s_ratio']['median']:.3f}, "
+        f"s per sentence x{o['s_per_sentence_ratio']['median']:.3f}; {o['sentences']} test sentences, "
+        f"k = {o['k']}; the tokenizer's byte table, built once per process: {o['vocab_build_seconds']} s.\n"
+    )
+    return "\n".join(out)
+
+
 def render_oie(r: dict[str, Any]) -> str:
     out = []
     for name, d in r.items():
@@ -521,6 +538,8 @@ RENDERERS: dict[str, tuple[str, Callable[[dict[str, Any]], str]]] = {
     "unmask_patterns.2000": ("Unmask patterns at 2000 sentences x 3 epochs (DESIGN.md's setting)", render_unmask),
     "sift_strategies": ("SIFT: response-loss strategies", render_sift),
     "sift_strategies.decoding": ("SIFT: free vs constrained decoding", render_sift),
+    "sift_decoding_overhead": ("SIFT: constrained decoding overhead (free vs constrained, alternated)",
+                               render_decoding_overhead),
     "oie_transfer": ("OIE-mediated domain transfer", render_oie),
     "oie_transfer.quick": ("OIE-mediated domain transfer (quick settings)", render_oie),
     "step_overhead": ("Per-step overhead: pipeline vs a minimal loop (tiny model)", render_step_overhead),

@@ -53,6 +53,8 @@ def _args(argv: list[str] | None = None):
     p.add_argument("--throughput-k", type=int, default=1)
     p.add_argument("--throughput-steps", type=int, default=4)
     p.add_argument("--no-throughput", action="store_true", help="skip the alternating training-throughput arms")
+    p.add_argument("--overhead-only", action="store_true",
+                   help="only the alternating free vs constrained generation arms (no F1 runs, no training arms)")
     p.add_argument("--decodings", nargs="+", default=["free", "constrained"], choices=["free", "constrained"],
                    help="each trained model is scored with each decoding, side by side")
     p.add_argument("--strategies", nargs="+", default=list(STRATEGIES), choices=STRATEGIES)
@@ -181,6 +183,70 @@ def throughput(args, model_name: str | None) -> dict[str, Any]:
     return out
 
 
+def decoding_overhead(args, model_name: str | None) -> dict[str, Any]:
+    """Free vs constrained generation on one model and the same prompts, alternated ABBA over --rounds.
+
+    The model: SmolLM2 (untrained adapters) prompted with --throughput-k demonstrations, so it writes
+    format-shaped answers. Per arm: tokens/s and seconds per sentence; the constrained arm also times the
+    logits processor itself (its share of the arm's wall time is the overhead per generated token). The
+    response automata are rebuilt in every constrained arm (their cache cleared), as one evaluation pass
+    builds them; the tokenizer's byte table is built once per process, before the arms (timed apart)."""
+    import torch
+
+    from seqlab_spec.pipelines import sift
+    from seqlab_spec.sift import constrain, grammar
+
+    spec = _spec(args, model_name, "mrc", args.throughput_k)
+    data = sift.prepare_data(spec)
+    model, tok = sift.build_model(spec, data.labels)
+    cfg = sift.prompt_config(spec, data.labels, tok)
+    selector = sift.selector_for(spec, data.splits["train"])
+    queries = data.splits["test"]
+    t0 = time.perf_counter()
+    constrain.vocab_for(tok)
+    vocab_s = time.perf_counter() - t0
+    spent = [0.0]
+    call = constrain.ConstrainedLogits.__call__
+
+    def timed(self, input_ids, scores):
+        t = time.perf_counter()
+        try:
+            return call(self, input_ids, scores)
+        finally:
+            spent[0] += time.perf_counter() - t
+
+    def arm(decoding: str):
+        method = spec.method.model_copy(update={"decoding": decoding})
+        one = spec.model_copy(update={"method": method})
+
+        def run() -> dict[str, float]:
+            grammar._grammar.cache_clear()
+            spent[0] = 0.0
+            t = time.perf_counter()
+            with torch.inference_mode():
+                pred = sift.generate_split(one, model, tok, cfg, selector, queries, spec.eval.batch_size, "test")
+            seconds = time.perf_counter() - t
+            tokens = float(sum(pred.new_tokens))
+            return {"seconds": seconds, "tokens": tokens, "tokens_per_s": tokens / seconds,
+                    "s_per_sentence": seconds / len(queries), "processor_share": spent[0] / seconds}
+
+        return run
+
+    constrain.ConstrainedLogits.__call__ = timed
+    try:
+        arm("constrained")()  # warm-up (first-call costs of generate and the model)
+        samples = common.alternate({"free": arm("free"), "constrained": arm("constrained")}, args.rounds)
+    finally:
+        constrain.ConstrainedLogits.__call__ = call
+    out: dict[str, Any] = {"k": args.throughput_k, "sentences": len(queries), "vocab_build_seconds": round(vocab_s, 2)}
+    for name, rows in samples.items():
+        out[name] = {key: common.summary([r[key] for r in rows]) for key in ("tokens_per_s", "s_per_sentence")}
+    out["constrained"]["processor_share"] = common.summary([r["processor_share"] for r in samples["constrained"]])
+    out["tokens_per_s_ratio"] = common.paired_ratio(samples, "constrained", "free", "tokens_per_s")
+    out["s_per_sentence_ratio"] = common.paired_ratio(samples, "constrained", "free", "s_per_sentence")
+    return out
+
+
 def _compare(runs: list[dict[str, Any]]) -> dict[str, Any]:
     """Per cell: F1 constrained - free, and constrained/free generation tokens/s; over cells: the extremes."""
     cells = {}
@@ -250,11 +316,31 @@ def _write(args, model_name: str | None, runs: list[dict[str, Any]], speed: dict
     return results
 
 
+def _overhead_main(args, model_name: str | None) -> int:
+    result = decoding_overhead(args, model_name)
+    settings = {"spec": SPEC, "test_sentences": args.test, "rounds": args.rounds, "strategy": "mrc",
+                "adapters": "untrained (the stock model, prompted with demonstrations)"}
+    notes = [
+        "the same model, prompts and batches for both arms, alternated ABBA; each arm's answers differ (the "
+        "constraint changes them), so tokens/s is per generated token and s/sentence per query",
+        "processor share: wall time inside the logits processor / the constrained arm's wall time, i.e. the "
+        "generation time that constrained decoding adds per generated token",
+    ]
+    common.write_result(f"sift_decoding_overhead{'.' + args.tag if args.tag else ''}", args,
+                        {"settings": settings, "overhead": result}, notes)
+    share = result["constrained"]["processor_share"]["median"]
+    ratio = result["tokens_per_s_ratio"]["median"]
+    print(f"processor share {share:.1%}; constrained / free tokens/s x{ratio:.3f}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _args(argv)
     common.setup_env(args)
     t0 = time.time()
     model_name = str(_tiny_model()) if args.tiny else None
+    if args.overhead_only:
+        return _overhead_main(args, model_name)
     runs = []
     for k in args.ks:
         for strategy in args.strategies:

@@ -1,4 +1,4 @@
-"""Pictures a person would rather look at than read: learning curves, F1 bars."""
+"""Pictures a person would rather look at than read: learning curves, F1 bars, the few-shot curve, unmask masks."""
 
 from __future__ import annotations
 
@@ -41,6 +41,43 @@ def f1_bars(rows: list[tuple[str, float, float]], path: Path | None = None, titl
     ax.set_xticks(x, names, rotation=45 if len(rows) > 6 else 0)
     ax.set(ylabel=ylabel, ylim=(0, 1), title=title)
     ax.legend()
+    fig.tight_layout()
+    if path is not None:
+        fig.savefig(path, dpi=110)
+        plt.close(fig)
+    return fig
+
+
+def few_shot_curve(summary: dict[str, dict[int, dict]], path: Path | None = None,
+                   title: str = "few-shot learning curve"):
+    """Target-test F1 against k (0 = zero-shot), one line per injection with ± std error bars: the summary is
+    `oie_compare.summarize` (injection -> k -> {mean, std, ...})."""
+    fig, ax = plt.subplots(figsize=(5.5, 3.4))
+    for injection, per_k in summary.items():
+        ks = sorted(per_k)
+        ax.errorbar(
+            ks, [per_k[k]["mean"] for k in ks], yerr=[per_k[k]["std"] for k in ks], marker="o", capsize=3,
+            label=injection,
+        )
+    ax.set(xlabel="k target sentences (0 = zero-shot)", ylabel="target test span F1", title=title)
+    ax.legend()
+    fig.tight_layout()
+    if path is not None:
+        fig.savefig(path, dpi=110)
+        plt.close(fig)
+    return fig
+
+
+def mask_grid(masks, groups: list[list[int]], pattern: str, path: Path | None = None):
+    """One square per layer group of an unmask pattern: which words (columns) a word (row) may attend to in the
+    group's first layer. `masks` is one (seq, seq) 0/1 matrix per layer (`unmask.bidirectional_attention_matrix`),
+    `groups` the layer indices per group (`unmask.group_layers`)."""
+    fig, axes = plt.subplots(1, len(groups), figsize=(2.4 * len(groups), 2.6), squeeze=False)
+    for g, (ax, layers) in enumerate(zip(axes[0], groups, strict=True)):
+        ax.imshow(masks[layers[0]].numpy(), cmap="Blues", vmin=0, vmax=1)
+        ax.set_title(f"group {g} ({pattern[g]})\nlayers {layers[0]}–{layers[-1]}", fontsize=9)
+        ax.set_xticks([]), ax.set_yticks([])
+    fig.suptitle(f"pattern {pattern} on {len(masks)} layers: row attends to column")
     fig.tight_layout()
     if path is not None:
         fig.savefig(path, dpi=110)

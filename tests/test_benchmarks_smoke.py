@@ -136,6 +136,11 @@ def test_report_renders_known_and_unknown_results_with_their_provenance(tmp_path
                 "constrained_vs_free": {"cells": {"src@k=1": {}}, "f1_gain_min": 0.05, "f1_gain_mean": 0.05,
                                         "cells_constrained_at_least_free": 1, "tokens_per_s_ratio_median": 0.903}}
     (out / "sift_strategies.decoding.json").write_text(json.dumps({"results": decoding}))
+    overhead = {"k": 1, "sentences": 6, "vocab_build_seconds": 1.5,
+                "free": {"tokens_per_s": summary, "s_per_sentence": summary},
+                "constrained": {"tokens_per_s": summary, "s_per_sentence": summary, "processor_share": summary},
+                "tokens_per_s_ratio": summary, "s_per_sentence_ratio": summary}
+    (out / "sift_decoding_overhead.json").write_text(json.dumps({"results": {"overhead": overhead}}))
     (out / "memory.tiny.json").write_text("{}")
     report = tmp_path / "B.md"
     assert generate_report.main(["--out-dir", str(out), "--output", str(report)]) == 0
@@ -156,6 +161,8 @@ def test_report_renders_known_and_unknown_results_with_their_provenance(tmp_path
     assert "| src | 1 | free | 0.3 | 0.4 | 0.24 | 9 | malformed 2 | 40 | 15.5 |" in text
     assert "| src | 1 | constrained | 0.35 | 0.4 | 0.24 | 10 | — | 30 | 14 |" in text
     assert "(1 of 1 cells constrained >= free); constrained / free generation tokens/s: median 0.903." in text
+    assert "| constrained | 3 (2–4, n=3) | 3 (2–4, n=3) | 3 (2–4, n=3) |" in text
+    assert "Constrained / free, paired per round: tokens/s x3.000, s per sentence x3.000; 6 test sentences" in text
     assert "Incomplete: the run was cut short" in text
     assert "Peak memory" not in text  # tiny results stay out
     assert "## GPU paths (real shapes, no hub)\n\nNot measured yet" in text

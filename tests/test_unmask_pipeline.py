@@ -76,6 +76,29 @@ def test_two_runs_of_one_unmask_spec_are_identical(tiny_llama: Path, tmp_path: P
     assert (a / "predictions.jsonl").read_text() == (b / "predictions.jsonl").read_text()
 
 
+def test_the_notebooks_pattern_sweep_gives_the_metrics_of_training_each_pattern_by_hand(
+    tiny_llama: Path, tmp_path: Path
+) -> None:
+    """Notebook 03 runs its other patterns with `sweep_spec` + `run_spec`: the same runs, with the same metrics,
+    as building, fitting and scoring each pattern with the tagger pipeline's steps on the notebook's data."""
+    from seqlab_spec.notebook import first_run, sweep_spec
+    from seqlab_spec.pipelines import tagger
+
+    spec = first_run(_unmask_spec(tiny_llama, ["0110"]))
+    data = tagger.prepare_data(spec)
+    by_hand = {}
+    for p in ["0000", "1111"]:
+        s = spec.model_copy(update={"method": spec.method.model_copy(update={"unmask": p})})
+        model, tokenizer = tagger.build_model(s, data.labels)
+        trainer = tagger.fit(s, model, tokenizer, data, tmp_path / f"hand-{p}")
+        by_hand[p], _ = tagger.evaluate(s, trainer.model, tokenizer, data)
+    runs = run_spec(sweep_spec(spec, "method.unmask", ["0110", "0000", "1111"], "nb"), tmp_path / "nb", False)
+    assert [r.name.split("-20")[0] for r in runs] == ["nb.unmask-0000", "nb.unmask-1111"]
+    for run, p in zip(runs, ["0000", "1111"], strict=True):
+        saved = json.loads((run / "metrics.json").read_text())
+        assert (saved["dev"], saved["test"]) == (by_hand[p]["dev"], by_hand[p]["test"])
+
+
 def test_notebook_03_runs_with_a_demo_sweep_and_solutions(tiny_llama: Path, tmp_path: Path) -> None:
     import papermill as pm
 
@@ -99,3 +122,6 @@ def test_notebook_03_runs_with_a_demo_sweep_and_solutions(tiny_llama: Path, tmp_
     text = out.read_text()
     assert "✓ masks of 0110 on 30 layers" in text and "the first leaky layer is" in text
     assert (run_dir / "metrics.json").exists() and (run_dir / "model" / "tagger.json").exists()
+    (pattern_run,) = (run_dir / "patterns").glob("*.unmask-1111-*")  # the demo sweep: a run folder per pattern
+    assert json.loads((pattern_run / "metrics.json").read_text())["dev"]["n_sentences"] > 0
+    assert (run_dir / "patterns_f1.png").is_file() and "| method.unmask=1111 | unmask |" in text

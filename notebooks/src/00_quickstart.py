@@ -80,7 +80,7 @@ from seqlab_spec.notebook import compare_html
 metrics, rows = tagger.evaluate(spec, trainer.model, tokenizer, data)
 for split, scores in metrics.items():
     print(split, "\n" + format_scores(scores))
-display(HTML(compare_html([r for r in rows if r["split"] == "test"], n=4)))
+display(HTML(compare_html(rows, n=4, split="test")))
 
 # %% [markdown]
 # ## 5 · The run folder

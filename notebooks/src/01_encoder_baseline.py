@@ -25,11 +25,9 @@ overrides = []  # dotted spec overrides, e.g. ["train.epochs=1"] (a grader sets 
 solutions = False  # True fills in the exercises with the reference solutions
 
 # %%
-from seqlab_spec.notebook import resolve_params
-from seqlab_spec.shipped import shipped_spec
+from seqlab_spec.notebook import default_spec, resolve_params
 
-if spec_path is None:
-    spec_path = shipped_spec("encoder_wnut17_gpu" if DEVICE == "cuda" else "encoder_wnut17_cpu")
+spec_path, overrides = default_spec(spec_path, overrides, cpu="encoder_wnut17_cpu", gpu="encoder_wnut17_gpu")
 spec, run_dir = resolve_params(spec, spec_path, run_dir, overrides)
 from seqlab_spec.machine import check_fits
 
@@ -43,11 +41,11 @@ FIT = check_fits(spec, DEVICE)  # from the model's config, before any weights lo
 # %%
 from IPython.display import HTML, display
 
-from seqlab_spec.notebook import spans_html
+from seqlab_spec.notebook import first_labeled, spans_html
 from seqlab_spec.pipelines import tagger
 
 data = tagger.prepare_data(spec)
-example = next(s for s in data.splits["train"] if any(t != "O" for t in s.tags))
+example = data.splits["train"][first_labeled(data.splits["train"])]  # the first training sentence with a span
 print(list(zip(example.tokens, example.tags)))
 display(HTML(spans_html(example.tokens, example.tags)))
 
@@ -89,7 +87,7 @@ from seqlab_spec.notebook import compare_html
 metrics, rows = tagger.evaluate(spec, trainer.model, tokenizer, data)
 for split, scores in metrics.items():
     print(split, "\n" + format_scores(scores))
-display(HTML(compare_html([r for r in rows if r["split"] == "test" and r["gold"] != r["pred"]], n=5)))
+display(HTML(compare_html(rows, n=5, split="test", errors=True)))  # the first 5 test sentences with an error
 
 # %%
 from seqlab_spec.plots import learning_curve

@@ -38,23 +38,20 @@ compare_ks = [10, 50, 100]  # few-shot sizes in the comparison
 compare_seeds = [42]  # one seed per cell keeps it to minutes; the benchmark uses three
 
 # %%
-from seqlab_spec.notebook import resolve_params
-from seqlab_spec.shipped import shipped_spec
+from seqlab_spec.notebook import default_spec, resolve_params
 
-if spec is None and spec_path is None:
-    spec_path = shipped_spec("oie_litbank_to_tempeval")
-    if DEVICE == "cpu" and not overrides:  # by hand on a CPU: a quarter of LitBank, one epoch
-        overrides = ["data.limit.train=1500", "train.epochs=1"]
+# by hand on a CPU (no overrides given): a quarter of LitBank, one epoch
+spec_path, overrides = default_spec(
+    spec_path, overrides, cpu="oie_litbank_to_tempeval", cpu_overrides=["data.limit.train=1500", "train.epochs=1"]
+)
 spec, run_dir = resolve_params(spec, spec_path, run_dir, overrides)
 from seqlab_spec.machine import check_fits
 
 FIT = check_fits(spec, DEVICE)  # from the model's config, before any weights load: stops here if they cannot fit
 print(f"regime {spec.method.regime}, injection {spec.method.injection}, k {spec.method.k}")
-if spec.signal.name != "oie" or spec.data.target is None:
-    from seqlab_spec.errors import SpecError
+from seqlab_spec.pipelines.oie_compare import check_two_domains
 
-    raise SpecError(["signal / data.target: notebook 02 shows relation tags in two domains: set signal: "
-                     "{name: oie} and data.target (injection: none still trains the vanilla model)"])
+check_two_domains(spec)  # this notebook shows relation tags in two domains: stops here, saying what to set
 
 # %% [markdown]
 # ## 1 · Two domains
@@ -65,14 +62,10 @@ if spec.signal.name != "oie" or spec.data.target is None:
 # %%
 from IPython.display import HTML, Markdown, display
 
-from seqlab_spec.notebook import spans_html
-from seqlab_spec.pipelines import oie
+from seqlab_spec.pipelines import oie, oie_compare
 
 data = oie.prepare_data(spec)
-print({name: len(sents) for name, sents in data.splits.items()})
-for st in data.stages:
-    print(f"stage {st.name}: {len(st.train)} training sentences, model selection on {st.dev or 'nothing'}")
-print("tested on", data.test_split)
+print(oie_compare.data_summary(data))
 
 # %% [markdown]
 # ## 2 · OIE triples and relation tags, next to the gold triggers
@@ -83,25 +76,7 @@ print("tested on", data.test_split)
 # *attack*, or a relation *was found in* around the trigger *found*).
 
 # %%
-from seqlab_spec.signals.oie import extract
-
-
-def show_domain(name: str, sentences, n: int = 3) -> None:
-    picked = [s for s in sentences if any(t != "O" for t in s.tags) and 6 <= len(s) <= 25][:n]
-    triples = extract([s.tokens for s in picked], pipeline=spec.signal.pipeline, progress=False)
-    rel = data.rel_tags(picked)
-    rows = [f"<tr><th colspan=2 style='text-align:left'>{name}</th></tr>"]
-    for s, ts, r in zip(picked, triples, rel):
-        listed = "<br>".join(" ; ".join(t.text(s.tokens)) for t in ts) or "(no triple)"
-        rows.append(
-            f"<tr><td>gold: {spans_html(s.tokens, s.tags)}<br>OIE: {spans_html(s.tokens, r)}</td>"
-            f"<td style='font-size:85%'>{listed}</td></tr>"
-        )
-    display(HTML("<table>" + "".join(rows) + "</table>"))
-
-
-show_domain("source: " + str(spec.data.train).rsplit("/", 1)[-1], data.splits["source_train"])
-show_domain("target: " + str(spec.data.target.test).rsplit("/", 1)[-1], data.splits["target_test"])
+display(HTML(oie_compare.domain_html(spec, data, n=3)))
 
 # %% [markdown]
 # ## 3 · How much do relations and triggers overlap, per domain?
@@ -120,11 +95,13 @@ display(Markdown(format_overlap(data.overlap)))
 # get a padding id whose embedding is zero); explicit injection trains a relation head on first subwords.
 
 # %%
+from seqlab_spec.notebook import trainable_parameters
+
 model, tokenizer = oie.build_model(spec, data.labels)
 example = data.splits["source_train"][0]
 feat = oie.features(oie.with_method(spec, injection="implicit"), tokenizer, data, [example])[0]
 print(list(zip(tokenizer.convert_ids_to_tokens(feat["input_ids"]), feat["rel_tags"], feat["labels"])))
-print(model.injection, "trainable parameters:", sum(p.numel() for p in model.parameters() if p.requires_grad))
+print(model.injection, "trainable parameters:", trainable_parameters(model))
 
 # %% [markdown]
 # ## 5 · Train and evaluate the spec's run
@@ -135,23 +112,15 @@ print(model.injection, "trainable parameters:", sum(p.numel() for p in model.par
 # %%
 fitted = oie.fit(spec, model, tokenizer, data, run_dir)
 metrics, rows = oie.evaluate(spec, fitted.model, tokenizer, data)
-from seqlab_spec.evaluate import headline
+from seqlab_spec.notebook import split_f1_lines
 
-for split in data.eval_splits:
-    if split in metrics:
-        reading, scores = headline(metrics[split])
-        m = scores["micro"]
-        print(
-            f"{split:12s} F1 {m['f1']:.4f}  (P {m['precision']:.4f}  R {m['recall']:.4f}; {reading} reading; "
-            f"conlleval {metrics[split]['conlleval']['micro']['f1']:.4f})"
-        )
+print(split_f1_lines(metrics, data.eval_splits))
 metrics = oie.save(spec, run_dir, fitted.model, tokenizer, fitted, metrics, rows, time.time() - T0)
 
 # %%
 from seqlab_spec.notebook import compare_html
 
-wrong = [r for r in rows if r["split"] == data.test_split and r["gold"] != r["pred"]]
-display(HTML(compare_html(wrong, n=5)))
+display(HTML(compare_html(rows, n=5, split=data.test_split, errors=True)))  # the first 5 test sentences with an error
 
 # %% [markdown]
 # ## 6 · Vanilla vs implicit vs explicit: zero-shot and few-shot
@@ -161,28 +130,17 @@ display(HTML(compare_html(wrong, n=5)))
 # With one seed, differences of a point or two are noise: `benchmarks/oie_transfer.py` runs three.
 
 # %%
-from seqlab_spec.pipelines import oie_compare
-
-small = oie_compare.with_settings(
-    spec, {"data.limit.train": min(compare_train, len(data.splits["source_train"])), "train.batch_size": 16}
-)
-small_data = oie.prepare_data(oie.with_method(small, regime="zero-shot"))
-curve = oie_compare.transfer_curve(small, small_data, run_dir / "compare", ks=compare_ks, seeds=compare_seeds)
+curve = oie_compare.small_curve(spec, data, run_dir / "compare", compare_train, ks=compare_ks, seeds=compare_seeds)
 display(Markdown(oie_compare.curve_table(curve)))
 
-# %%
-import matplotlib.pyplot as plt
+# %% [markdown]
+# The same as a curve: mean target F1 against k, error bars ± one standard deviation over the seeds (none with
+# one seed). It is saved in the run folder as `few_shot_curve.png`.
 
-fig, ax = plt.subplots(figsize=(5.5, 3.4))
-for injection, per_k in oie_compare.summarize(curve).items():
-    ks = sorted(per_k)
-    ax.errorbar(ks, [per_k[k]["mean"] for k in ks], yerr=[per_k[k]["std"] for k in ks], marker="o",
-                capsize=3, label=injection)
-ax.set(xlabel="k target sentences (0 = zero-shot)", ylabel="target test span F1",
-       title="few-shot learning curve")
-ax.legend()
-fig.tight_layout()
-fig.savefig(run_dir / "few_shot_curve.png", dpi=110)
+# %%
+from seqlab_spec.plots import few_shot_curve
+
+few_shot_curve(oie_compare.summarize(curve), run_dir / "few_shot_curve.png")
 
 # %% [markdown]
 # ## Exercises
@@ -240,6 +198,7 @@ if solutions:
         return tags
 
 # %% tags=["check"]
+from seqlab_spec.signals.oie import extract
 from seqlab_spec.signals.overlap import overlap_by_domain
 
 demo = "The minister resigned on Friday .".split()

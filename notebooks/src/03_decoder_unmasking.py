@@ -30,18 +30,14 @@ solutions = False  # True fills in the exercises with the reference solutions
 demo_sweep = None  # patterns for the small in-notebook sweep; None: ["0000", "1111"] when stepping through by hand
 
 # %%
-from seqlab_spec.notebook import resolve_params
-from seqlab_spec.shipped import shipped_spec
+from seqlab_spec.notebook import default_spec, resolve_params
 
 interactive = spec is None
-if spec_path is None:
-    spec_path = shipped_spec("unmask_conll03_gpu" if DEVICE == "cuda" else "unmask_conll03_cpu")
-spec, run_dir = resolve_params(spec, spec_path, run_dir, overrides)
+spec_path, overrides = default_spec(spec_path, overrides, cpu="unmask_conll03_cpu", gpu="unmask_conll03_gpu")
+spec, run_dir = resolve_params(spec, spec_path, run_dir, overrides)  # a pattern list: its first pattern
 from seqlab_spec.machine import check_fits
 
 FIT = check_fits(spec, DEVICE)  # from the model's config, before any weights load: stops here if they cannot fit
-if not isinstance(spec.method.unmask, str):  # a pattern list is a sweep: this notebook trains the first one
-    spec = spec.model_copy(update={"method": spec.method.model_copy(update={"unmask": spec.method.unmask[0]})})
 if demo_sweep is None:
     demo_sweep = ["0000", "1111"] if interactive else []
 print("pattern:", spec.method.unmask)
@@ -52,33 +48,16 @@ print("pattern:", spec.method.unmask)
 # the first word cannot differ: it never saw the rest. With every layer unmasked (`1111`) it does.
 
 # %%
-import torch
-from transformers import AutoModel
-
-from seqlab_spec.data.encoding import encode_words
-from seqlab_spec.models.registry import load_tokenizer, resolve
-from seqlab_spec.models.unmask import apply_unmask
+from seqlab_spec.notebook import demo_backbone, first_word_gap
 
 # A second, frozen copy for the demonstrations, on the CPU: the spec's model when it is small, else the small
 # embedded decoder (a second copy of a 7B model would need ~13.5 GB of RAM beside the one being trained).
-demo_model = spec.model.name if FIT.params <= 500_000_000 else "smollm2-135m"
-resolved = resolve(demo_model)
-backbone = AutoModel.from_pretrained(resolved.path, dtype=torch.float32).eval()
+demo_model, backbone, tok = demo_backbone(spec.model.name, FIT.params)
 print(f"demonstrations on {demo_model}")
-tok = load_tokenizer(resolved)
 n_layers = backbone.config.num_hidden_layers
 a, b = "Jordan scored thirty points".split(), "Jordan signed the peace treaty".split()
-
-
-def first_word_state(words: list[str], pattern: str) -> torch.Tensor:
-    apply_unmask(backbone, pattern)
-    ids = torch.tensor([encode_words(tok, words, 32).input_ids])
-    with torch.no_grad():
-        return backbone(input_ids=ids).last_hidden_state[0, 0]
-
-
 for pattern in ["0000", "1111"]:
-    gap = (first_word_state(a, pattern) - first_word_state(b, pattern)).abs().max().item()
+    gap = first_word_gap(backbone, tok, a, b, pattern)
     print(f"pattern {pattern}: max |difference| of the state of 'Jordan' = {gap:.6f}")
 
 # %% [markdown]
@@ -87,20 +66,11 @@ for pattern in ["0000", "1111"]:
 # `0110` → 8, 8, 7, 7). Each square shows which words (columns) a word (row) may attend to in that layer.
 
 # %%
-import matplotlib.pyplot as plt
-
 from seqlab_spec.models.unmask import bidirectional_attention_matrix, group_layers
+from seqlab_spec.plots import mask_grid
 
 pattern = spec.method.unmask
-groups = group_layers(n_layers, len(pattern))
-masks = bidirectional_attention_matrix(pattern, n_layers, 8)
-fig, axes = plt.subplots(1, len(groups), figsize=(2.4 * len(groups), 2.6))
-for g, (ax, layers) in enumerate(zip(axes if len(groups) > 1 else [axes], groups)):
-    ax.imshow(masks[layers[0]].numpy(), cmap="Blues", vmin=0, vmax=1)
-    ax.set_title(f"group {g} ({pattern[g]})\nlayers {layers[0]}–{layers[-1]}", fontsize=9)
-    ax.set_xticks([]), ax.set_yticks([])
-fig.suptitle(f"pattern {pattern} on {n_layers} layers: row attends to column")
-fig.tight_layout()
+mask_grid(bidirectional_attention_matrix(pattern, n_layers, 8), group_layers(n_layers, len(pattern)), pattern)
 
 # %% [markdown]
 # ## 3 · Train the tagger
@@ -116,29 +86,31 @@ model, tokenizer = tagger.build_model(spec, data.labels)
 trainer = tagger.fit(spec, model, tokenizer, data, run_dir)
 metrics, rows = tagger.evaluate(spec, trainer.model, tokenizer, data)
 metrics = tagger.save(spec, run_dir, trainer.model, tokenizer, trainer, metrics, rows, time.time() - T0)
-from seqlab_spec.evaluate import headline_f1
+from seqlab_spec.notebook import split_f1_lines
 
-scores_f1 = {s: round(headline_f1(metrics, s), 4) for s in ("dev", "test") if s in metrics}
-print(f"span F1 ({spec.eval.mode} reading):", scores_f1)
+print(split_f1_lines(metrics, ["dev", "test"]))
 
 # %% [markdown]
 # ## 4 · A small sweep over patterns
-# The same data, steps and seed for each pattern (`seqlab-spec run` does this for a list of patterns or
-# `all`, and writes the comparison report). Here a shortened version when you step through by hand.
+# The same data, steps and seed for each pattern: `sweep_spec` makes a spec whose `sweep:` is the patterns of
+# `demo_sweep` other than the one trained above, and `run_spec` runs it as `seqlab-spec run` runs any spec
+# (`seqlab-spec run` does the same for a pattern list or `all` in `method.unmask`). Each pattern is an
+# ordinary run folder under this run's `patterns/`; the table and bars are the comparison report of
+# `seqlab-spec report`, this run included. Stepping through by hand `demo_sweep` is `0000` and `1111`; under
+# `seqlab-spec run` it is empty (the section is skipped) unless the `demo_sweep` parameter names patterns.
 
 # %%
-from seqlab_spec.plots import f1_bars
+from IPython.display import Image, Markdown, display
 
-results = [(spec.method.unmask, headline_f1(metrics, "dev") or 0.0, headline_f1(metrics, "test") or 0.0)]
-for p in [p for p in demo_sweep if p != spec.method.unmask]:
-    s = spec.model_copy(update={"method": spec.method.model_copy(update={"unmask": p})})
-    m, t = tagger.build_model(s, data.labels)
-    tr = tagger.fit(s, m, t, data, run_dir / f"sweep-{p}")
-    scores, _ = tagger.evaluate(s, tr.model, t, data)
-    results.append((p, headline_f1(scores, "dev") or 0.0, headline_f1(scores, "test") or 0.0))
-for p, dev, test in results:
-    print(f"{p}: dev F1 {dev:.4f}  test F1 {test:.4f}  ({spec.eval.mode} reading)")
-f1_bars(results, title=f"span F1 ({spec.eval.mode} reading) per unmask pattern")
+from seqlab_spec.execute import run_spec
+from seqlab_spec.notebook import comparison, sweep_spec
+
+patterns = sweep_spec(spec, "method.unmask", demo_sweep, name=f"{spec.name}-patterns")
+if patterns is not None:
+    pattern_runs = run_spec(patterns, run_dir / "patterns", use_notebook=False)
+    title = f"span F1 ({spec.eval.mode} reading) per unmask pattern"
+    display(Markdown(comparison([run_dir, *pattern_runs], run_dir / "patterns_f1.png", title)))
+    display(Image(filename=str(run_dir / "patterns_f1.png")))
 
 # %% [markdown]
 # ## Exercises
@@ -147,6 +119,9 @@ f1_bars(results, title=f"span F1 ({spec.eval.mode} reading) per unmask pattern")
 # `True` where row i may attend to column j. Use the group rule above.
 
 # %%
+import torch
+
+
 def layer_masks(pattern: str, n_layers: int, seq_len: int) -> list[torch.Tensor]:
     # TODO: your code here
     raise NotImplementedError("Exercise 1: build the per-layer masks")
@@ -183,12 +158,7 @@ if solutions:
     first_leaky_layer = group_layers(n_layers, 4)[2][0]  # the first layer of the first `1` group
 
 # %% tags=["check"]
-apply_unmask(backbone, "0011")
-with torch.no_grad():
-    hs_a = backbone(input_ids=torch.tensor([encode_words(tok, a, 32).input_ids]), output_hidden_states=True)
-    hs_b = backbone(input_ids=torch.tensor([encode_words(tok, a[:-1] + ["goals"], 32).input_ids]),
-                    output_hidden_states=True)
-# hidden_states[k + 1] is the output of layer k
-changed = [k for k in range(n_layers)
-           if (hs_a.hidden_states[k + 1][0, 0] - hs_b.hidden_states[k + 1][0, 0]).abs().max() > 1e-6]
+from seqlab_spec.notebook import changed_layers
+
+changed = changed_layers(backbone, tok, a, a[:-1] + ["goals"], "0011")  # the first word's state, layer by layer
 check(first_leaky_layer == changed[0], f"the first leaky layer is {first_leaky_layer}")

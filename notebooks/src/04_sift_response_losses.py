@@ -38,13 +38,10 @@ compare = None  # train all three strategies in section 6; None: only when stepp
 compare_settings = None  # dotted overrides for those runs; None: a few minutes' worth on this device
 
 # %%
-from seqlab_spec.notebook import resolve_params
+from seqlab_spec.notebook import default_spec, resolve_params
 
 launched = spec is not None  # `seqlab-spec run` injected the spec: this notebook is one run of it
-if spec_path is None:
-    from seqlab_spec.shipped import shipped_spec
-
-    spec_path = shipped_spec("sift_conll03_gpu" if DEVICE == "cuda" else "sift_wnut17_cpu")
+spec_path, overrides = default_spec(spec_path, overrides, cpu="sift_wnut17_cpu", gpu="sift_conll03_gpu")
 spec, run_dir = resolve_params(spec, spec_path, run_dir, overrides)
 from seqlab_spec.machine import check_fits
 
@@ -62,13 +59,13 @@ print(f"loss strategy: {spec.loss_strategy}; k = {spec.method.k} demonstrations 
 # %%
 from IPython.display import HTML, display
 
-from seqlab_spec.notebook import spans_html
+from seqlab_spec.notebook import first_labeled, spans_html
 from seqlab_spec.pipelines import sift
 
 data = sift.prepare_data(spec)
 train = data.splits["train"]
 print(f"{len(train)} training sentences; span types: {', '.join(data.labels.types)}")
-query_index = next(i for i, s in enumerate(train) if any(t != "O" for t in s.tags))
+query_index = first_labeled(train)  # the first training sentence with a span
 query = train[query_index]
 display(HTML(spans_html(query.tokens, query.tags)))
 
@@ -152,12 +149,12 @@ display(HTML(parser_table_html(gold, texts, cfg.fmt, cfg.labels, cfg.none_word, 
 # with the ones the processor masks.
 
 # %%
-from seqlab_spec.sift.decode import build_eval_prompts, generate, grammars_for
+from seqlab_spec.sift.decode import build_eval_prompts, generate, grammars_for, max_new_tokens_for
 from seqlab_spec.sift.view import first_step_html
 
 one = [gold[0]]
 one_prompt = build_eval_prompts(one, selector, spec.method.k, cfg, tokenizer, spec.method.token_budget)
-bound = spec.method.max_new_tokens or 8 * len(one[0].tokens) + 16
+bound = max_new_tokens_for(len(one[0].tokens), spec.method.max_new_tokens)  # as the evaluation bounds it
 free_text = generate(trainer.model, tokenizer, one_prompt, bound)[0]
 constrained_text = generate(trainer.model, tokenizer, one_prompt, bound, grammars=grammars_for(one, cfg, tokenizer))[0]
 print("sentence:   ", " ".join(one[0].tokens))
@@ -188,18 +185,16 @@ display(Image(filename=str(run_dir / RUN_FILES["curve"])))
 # separate runs); stepping through by hand it runs (set `compare = False` above to skip it).
 
 # %%
-from seqlab_spec.plots import f1_bars
-from seqlab_spec.report import compare as compare_runs
+from IPython.display import Markdown
+
 from seqlab_spec.execute import run_spec
+from seqlab_spec.notebook import comparison
 
 if compare:
-    if compare_settings is None:
-        compare_settings = sift.COMPARE_DEFAULTS["cuda" if DEVICE == "cuda" else "cpu"]
-    strategies = sift.strategy_sweep(spec, compare_settings)
+    settings = sift.COMPARE_DEFAULTS[DEVICE] if compare_settings is None else compare_settings
+    strategies = sift.strategy_sweep(spec, settings)
     strategy_runs = run_spec(strategies, run_dir / "strategies", use_notebook=False)
-    table, bars = compare_runs(strategy_runs)
-    display(HTML(f"<pre>{table}</pre>"))
-    f1_bars(bars, run_dir / "strategies_f1.png", title="span F1 per loss strategy")
+    display(Markdown(comparison(strategy_runs, run_dir / "strategies_f1.png", "span F1 per loss strategy")))
     display(Image(filename=str(run_dir / "strategies_f1.png")))
 
 # %% [markdown]
