@@ -5,7 +5,7 @@ Two parts:
 1. Step time, one process, one model: the same batch trained (forward, backward, optimizer step) under each
    pattern in turn, rounds alternating (ABC, CBA, ...); per round the ratio to 0000. Removing the mask should
    cost nothing measurable (a bidirectional layer gets a padding mask instead of the causal flag).
-2. F1, one library run per pattern (`seqlab_spec.run.run_one`, the `--no-notebook` path) with the same seed,
+2. F1, one library run per pattern (`seqlab_spec.execute.run_one`, the `--no-notebook` path) with the same seed,
    data, steps and settings; then the encoder baseline on the same sentences. Expensive: size it with
    --train / --epochs. The JSON is rewritten after every run, so a cut-off job keeps what it finished.
 
@@ -127,7 +127,7 @@ def step_time(args, spec, rounds: int) -> dict[str, Any]:
 
 def one_run(spec, out: Path) -> dict[str, Any]:
     from seqlab_spec.evaluate import headline_f1
-    from seqlab_spec.run import run_one
+    from seqlab_spec.execute import run_one
     from seqlab_spec.rundir import read_json
 
     t0 = time.time()

@@ -1,6 +1,6 @@
 """Multi-process runs: the same pipeline, data-parallel over N processes through torchrun.
 
-`launch(spec_path, overrides, nproc, out_dir)` runs the spec through the runner's `run.run_spec`, as
+`launch(spec_path, overrides, nproc, out_dir)` runs the spec through the runner's `execute.run_spec`, as
 `seqlab-spec run --no-notebook` does: every run checked first (preflight), each run folder created with its
 resolved spec.yaml in this process, a sweep report after several runs; only each folder's execution differs:
 
@@ -59,9 +59,9 @@ def torchrun_command(run_dir: Path, nproc: int, accelerate_config: Path | None =
 
 def default_nproc() -> int:
     """One process per visible GPU; 2 on a CPU-only machine (more processes than cores gain nothing)."""
-    import torch
+    from .machine import gpu_count
 
-    return torch.cuda.device_count() if torch.cuda.is_available() else 2
+    return gpu_count() or 2
 
 
 def worker_env(nproc: int, rank_logs: Path, base: dict[str, str] | None = None) -> dict[str, str]:
@@ -97,8 +97,8 @@ def launch(
 
     `accelerate_config`: an `accelerate config` YAML (FSDP / DeepSpeed); the workers start through
     `accelerate launch` with it instead of plain torchrun (DDP)."""
-    from .preflight import hardware_problems
-    from .run import run_spec
+    from .execute import run_spec
+    from .machine import hardware_problems
     from .spec.load import load_spec
 
     _check(nproc, no_notebook)
@@ -168,7 +168,7 @@ def train_share(spec, scratch: Path) -> None:
 
 def worker(run_dir: Path) -> int:
     """One rank, started by torchrun: rank 0 runs into RUN_DIR, the others into a scratch folder, quietly."""
-    from .run import execute_run
+    from .execute import execute_run
     from .rundir import load_run
 
     rank = int(os.environ.get("RANK", "0"))

@@ -1,33 +1,15 @@
-"""Small helpers the teaching notebooks call: device check, parameters -> Spec, self-checks, HTML views, the
-specs and views of a notebook's small comparisons. The notebooks hold teaching text and calls; what they
-compute lives here or in the pipelines."""
+"""Small helpers the teaching notebooks call: parameters -> Spec, self-checks, HTML views, the specs and views of a
+notebook's small comparisons (the device and memory checks: machine.py). The notebooks hold teaching text and
+calls; what they compute lives here or in the pipelines."""
 
 from __future__ import annotations
 
 import html
-import os
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from .spec import Spec
-
-
-def device_summary() -> str:
-    """Print what this machine offers and return 'cuda' or 'cpu' (the notebooks size their defaults by it)."""
-    import torch
-
-    from .precision import cpu_has_fast_bf16, resolve_precision
-
-    if torch.cuda.is_available():
-        name = torch.cuda.get_device_name(0)
-        print(f"GPU: {name}; precision auto -> {resolve_precision('auto')}")
-        return "cuda"
-    print(
-        f"CPU only: {os.cpu_count()} cores; bf16 matmul units: {'yes' if cpu_has_fast_bf16() else 'no'} "
-        f"(precision auto -> {resolve_precision('auto')}). Using the CPU-size spec."
-    )
-    return "cpu"
 
 
 def default_spec(
@@ -40,13 +22,12 @@ def default_spec(
     """(spec path, overrides) of a notebook's parameters cell: `spec_path` and `overrides` as given, or, when no
     `spec_path` is given, the shipped spec sized for this machine: `gpu` where CUDA is available, else `cpu`
     (shipped spec names; `gpu` None: `cpu` on both), with `cpu_overrides` on a CPU when no overrides are given."""
-    import torch
-
+    from .machine import has_cuda
     from .shipped import shipped_spec
 
     if spec_path is not None:
         return Path(spec_path), list(overrides)
-    if torch.cuda.is_available():
+    if has_cuda():
         return shipped_spec(gpu or cpu), list(overrides)
     return shipped_spec(cpu), list(overrides or cpu_overrides)
 
@@ -79,8 +60,7 @@ def resolve_params(
     run folder gets the spec's spec.yaml unless it has one (`seqlab-spec run` writes it), so a run stepped
     through by hand is a run folder like any other (`seqlab-spec report`, comparisons).
     """
-    from .pipelines.common import write_resolved_spec
-    from .rundir import RUN_FILES, create_run_dir
+    from .rundir import RUN_FILES, create_run_dir, write_resolved_spec
     from .shipped import checkout_root
     from .spec.load import load_spec, spec_from_params
 
@@ -199,7 +179,7 @@ def sweep_spec(
 ) -> Spec | None:
     """`spec` with dotted `settings` applied and one run per value of `axis` (a dotted path) other than the
     spec's own (the notebook has trained that one), the rest equal; its `sweep:` is only that axis. Named
-    `name`; run it with `run.run_spec`. None when no other value is left."""
+    `name`; run it with `execute.run_spec`. None when no other value is left."""
     from .spec.overrides import set_path, split_path
 
     d = spec.model_dump(mode="json")

@@ -1,5 +1,6 @@
-"""Checks only the data and the model can answer, for every run a spec asks for, before anything is written:
-a DataError / ModelError here leaves no run folder behind (`seqlab-spec run` exits 1 with it).
+"""Checks only the data, the model and this machine can answer, for every run a spec asks for, before anything is
+written: a DataError / ModelError / NotAvailableError here leaves no run folder behind (`seqlab-spec run` exits 1
+with it). What this machine can run is asked of machine.py (QLoRA's CUDA, optimizers, Liger, tracking packages).
 
 The spec loader has already checked everything the spec alone can tell; this reads each split as the run
 will (bad lines name file:line), loads the model's config (a hub id without network fails here), and checks
@@ -16,29 +17,10 @@ from collections.abc import Iterator, Sequence
 
 from . import methods
 from .errors import DataError, ModelError, SpecError
+from .machine import check_train_switches, hardware_problems, require, tracking_problems
 from .spec import Spec
-from .tracking import check_installed
 
 log = logging.getLogger("seqlab_spec")
-
-
-def hardware_problems(spec: Spec) -> list[str]:
-    """What the spec asks of this machine that it lacks, as "dotted.key: message" rows: QLoRA needs CUDA.
-
-    Not a rule of the spec (a GPU spec is valid on a laptop: `seqlab-spec validate --portable` skips this);
-    the commands pass it to load_spec, which points each row at its key, and `preflight` checks every run.
-    torch is imported only when the spec asks for quantization.
-    """
-    if spec.model.quantization == "none":
-        return []
-    import torch
-
-    if torch.cuda.is_available():
-        return []
-    return [
-        f"model.quantization: {spec.model.quantization!r} needs a CUDA GPU (bitsandbytes); "
-        "this machine has none: set quantization: none (LoRA still works on CPU)"
-    ]
 
 
 def _data_key(spec: Spec) -> str:
@@ -146,8 +128,6 @@ def _check_lora_targets(spec: Spec, config) -> None:
 def preflight(specs: Sequence[Spec]) -> None:
     """Check what only the data and the model can tell, for every run a spec asks for, before anything is
     written: a DataError / ModelError here leaves no run folder behind."""
-    from .train import check_train_switches  # imports transformers: not at CLI start-up
-
     data: dict[str, dict] = {}
     configs: dict = {}
     for spec in specs:
@@ -165,7 +145,7 @@ def preflight(specs: Sequence[Spec]) -> None:
         method_checks = getattr(methods.pipeline(spec.method.name), "preflight", None)
         if method_checks is not None:  # sizes and shapes only this method's data and model can tell
             method_checks(spec, splits, config)
-        check_installed(spec)
+        require(tracking_problems(spec))
         if spec.signal.name == "oie" and spec.signal.source == "spacy":
             from .signals.oie import resolve_pipeline
 

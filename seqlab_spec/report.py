@@ -1,4 +1,5 @@
-"""Compare run folders: one markdown table (mean ± std over runs that differ only by seed) and an F1 bar chart."""
+"""What runs scored, in words: one run's summary for the terminal, and a comparison of run folders (one markdown
+table, mean ± std over runs that differ only by seed; rundir.write_sweep_report writes it with an F1 bar chart)."""
 
 from __future__ import annotations
 
@@ -7,8 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from .evaluate import READINGS, headline, headline_f1
-from .plots import f1_bars
-from .rundir import create_run_dir, load_run, write_text
+from .rundir import load_run
 
 IGNORED = {"name", "description", "run.out_dir", "sweep", "run.notebook"}
 
@@ -81,10 +81,27 @@ def compare(run_dirs: list[Path]) -> tuple[str, list[tuple[str, float, float]]]:
     return "\n".join(lines) + "\n" + note, bars
 
 
-def write_sweep_report(run_dirs: list[Path], out_dir: Path, name: str) -> Path:
-    """A folder with report.md and f1.png next to the sweep's runs."""
-    table, bars = compare(run_dirs)
-    folder = create_run_dir(out_dir, f"{name}-sweep")
-    f1_bars(bars, folder / "f1.png", title=name)
-    write_text(folder / "report.md", f"# {name}\n\n{table}\n![F1 per setting](f1.png)\n")
-    return folder / "report.md"
+def summary_lines(metrics: dict, predictions: list[dict], show: int) -> str:
+    """What the CLI prints at the end: F1 per split in the headline reading (named, the other one beside it)
+    and a few predicted sentences with their raw tags."""
+    lines = []
+    for split in ("dev", "test"):
+        if split in metrics:
+            mode, scores = headline(metrics[split])
+            m = scores["micro"]
+            others = [
+                f"{o} {metrics[split][o]['micro']['f1']:.4f}" for o in READINGS if o != mode and o in metrics[split]
+            ]
+            lines.append(
+                f"{split:5s} span F1 {m['f1']:.4f}  (P {m['precision']:.4f}  R {m['recall']:.4f}; {mode} reading"
+                + "".join(f"; {x}" for x in others)
+                + ")"
+            )
+    pool = [r for r in predictions if r["split"] == "test"] or predictions
+    # sentences with a predicted span first: they show what the model does
+    shown = sorted(pool, key=lambda r: all(p == "O" for p in r["pred"]))[:show]
+    for r in shown:
+        lines.append(
+            "  " + " ".join(f"{t}/{p}" if p != "O" else t for t, p in zip(r["tokens"], r["pred"], strict=True))
+        )
+    return "\n".join(lines)

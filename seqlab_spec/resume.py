@@ -1,5 +1,5 @@
-"""Resuming an interrupted run (`seqlab-spec run --resume RUN_DIR`): whether the spec is still the one the run
-started with, and which half-written leftovers to clear.
+"""Resuming an interrupted run (`seqlab-spec run --resume RUN_DIR`): whether the folder can be resumed and the spec
+is still the one the run started with (rundir.clear_leftovers then clears what the killed run left half-written).
 
 A run killed mid-training keeps RUN_DIR/checkpoints (checkpoints.py says which of them counts).
 """
@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
-import shutil
 import socket
 from collections.abc import Sequence
 from pathlib import Path
@@ -21,31 +19,11 @@ from .rundir import RUN_FILES, read_json
 if TYPE_CHECKING:
     from .spec import Spec
 
-# Temporary names the run folder's atomic writers use (`.metrics.json.x1y2`, `.model.x1y2/`, ...): a run killed
-# while writing leaves one behind; never a file the user made.
-LEFTOVER = re.compile(
-    r"^\.(?:"
-    + "|".join(re.escape(n) for n in (*RUN_FILES.values(), "checkpoints", "notebook.partial.ipynb"))
-    + r")(?:[.-].*)?$"
-)
 _ABSENT = object()
 
 
 class ResumeError(SeqlabError):
     """RUN_DIR cannot be resumed as asked (finished, still running, or the spec changed)."""
-
-
-def clear_leftovers(run_dir: Path) -> list[str]:
-    """Delete the temporary files and folders that atomic writes of a killed run left in `run_dir`."""
-    removed = []
-    for p in sorted(Path(run_dir).iterdir()):
-        if LEFTOVER.match(p.name):
-            if p.is_dir():
-                shutil.rmtree(p, ignore_errors=True)
-            else:
-                p.unlink(missing_ok=True)
-            removed.append(p.name)
-    return removed
 
 
 def spec_changes(old: Any, new: Any, path: str = "") -> list[str]:

@@ -11,11 +11,9 @@ An environment variable you set yourself wins.
 
 from __future__ import annotations
 
-import importlib.util
 import os
 from pathlib import Path
 
-from .errors import NotAvailableError
 from .spec import Spec
 
 PACKAGES = {"tensorboard": "tensorboard", "wandb": "wandb", "mlflow": "mlflow"}
@@ -25,21 +23,6 @@ def backends(spec: Spec) -> list[str]:
     """`run.report_to` as a list for TrainingArguments (empty: none)."""
     value = spec.run.report_to
     return [] if value == "none" else [value] if isinstance(value, str) else list(value)
-
-
-def installed(package: str) -> bool:
-    return importlib.util.find_spec(package) is not None
-
-
-def check_installed(spec: Spec) -> None:
-    """Each backend's package is importable (checked before a run folder exists)."""
-    for name in backends(spec):
-        if not installed(PACKAGES[name]):
-            extra = " (or pip install 'seqlab-spec[tracking]')" if name == "tensorboard" else ""
-            raise NotAvailableError(
-                f"run.report_to: {name} is not installed: pip install {PACKAGES[name]}{extra}, "
-                "or set run.report_to: none"
-            )
 
 
 def log_into_run_folder(trainer, run_dir: Path) -> None:

@@ -23,6 +23,7 @@ from .data.encoding import encode_words
 from .data.labels import LabelSet
 from .data.types import Sentence
 from .evaluate import span_scores
+from .machine import check_train_switches
 from .ordering import OrderedTrainer, SpecTrainingArguments, TokenBudgetBatches, epoch_generator
 from .precision import resolve_precision
 from .spec import Spec
@@ -214,43 +215,6 @@ def build_trainer(
     )
     trainer.remove_callback(PrinterCallback)  # ProgressLines prints the same, one readable line per log
     return trainer
-
-
-def check_train_switches(spec: Spec) -> None:
-    """The train settings that need something this machine may lack fail here, before any model is loaded.
-
-    Raises NotAvailableError (one line, with the fix) for a bitsandbytes optimizer (`train.optim`: 8-bit or
-    paged AdamW) without CUDA or without bitsandbytes, and for `train.use_liger_kernel` without the liger-kernel
-    package or without a CUDA device (Liger's kernels are Triton GPU kernels).
-    """
-    import importlib.util
-
-    from .errors import NotAvailableError
-    from .spec.train import BITSANDBYTES_OPTIMIZERS
-
-    optim = spec.train.optim
-    if optim in BITSANDBYTES_OPTIMIZERS and not torch.cuda.is_available():
-        raise NotAvailableError(
-            f"train.optim: {optim} needs bitsandbytes on a CUDA GPU and this machine has none: "
-            f"set train.optim: adamw_torch (--set train.optim=adamw_torch) or run on a GPU"
-        )
-    if optim in BITSANDBYTES_OPTIMIZERS and importlib.util.find_spec("bitsandbytes") is None:
-        raise NotAvailableError(
-            f"train.optim: {optim} needs bitsandbytes: pip install 'seqlab-spec[cuda]' (bitsandbytes==0.50.2), "
-            f"or set train.optim: adamw_torch"
-        )
-    if not spec.train.use_liger_kernel:
-        return
-    if importlib.util.find_spec("liger_kernel") is None:
-        raise NotAvailableError(
-            "train.use_liger_kernel: true needs the liger-kernel package, which is not installed: "
-            "pip install liger-kernel (on a CUDA machine), or set train.use_liger_kernel: false"
-        )
-    if not torch.cuda.is_available():
-        raise NotAvailableError(
-            "train.use_liger_kernel: true runs Liger's GPU (Triton) kernels, and this machine has no CUDA device: "
-            "set train.use_liger_kernel: false"
-        )
 
 
 class EpochSeededOrder(TrainerCallback):

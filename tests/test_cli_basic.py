@@ -64,7 +64,7 @@ def test_validate_imports_no_torch(good: Path) -> None:
 
 
 def test_validate_checks_this_machine_unless_portable(good: Path, capsys) -> None:
-    """QLoRA needs CUDA: reported at its key like a spec rule (preflight.hardware_problems), skipped with
+    """QLoRA needs CUDA: reported at its key like a spec rule (machine.hardware_problems), skipped with
     --portable so a GPU spec validates on a laptop."""
     import torch
 

@@ -262,7 +262,8 @@ def test_prediction_rows_keep_raw_tags_and_rescore_to_the_headline():
 
 def test_run_summary_names_the_reading():
     from seqlab_spec.data.types import Sentence
-    from seqlab_spec.pipelines.common import prediction_rows, score_split, summary_lines
+    from seqlab_spec.pipelines.common import prediction_rows, score_split
+    from seqlab_spec.report import summary_lines
 
     gold = [Sentence(["a", "b", "c"], ["B-A", "I-A", "O"])]
     pred = [["I-A", "I-A", "O"]]

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from transformers import LlamaConfig
 
-from seqlab_spec import fit
+from seqlab_spec import machine
 from seqlab_spec.errors import NotAvailableError
 from seqlab_spec.spec.load import load_spec_text
 
@@ -23,19 +23,19 @@ def _spec(model: str, method: str = "method: {name: unmask, unmask: '0110'}"):
 
 
 def test_llama_2_7b_counted_on_the_meta_device_and_its_training_bytes() -> None:
-    params = fit.count_params(LLAMA_7B)
+    params = machine.count_params(LLAMA_7B)
     assert params == 6_607_343_616  # Llama-2-7B without its LM head (AutoModel: the backbone a tagger trains)
     lora = _spec("{name: smollm2-135m, peft: {method: lora}}")
-    assert fit.training_bytes(lora, params, LLAMA_7B) == params * 2 + fit.OVERHEAD  # fp16 weights
+    assert machine.training_bytes(lora, params, LLAMA_7B) == params * 2 + machine.OVERHEAD  # fp16 weights
     full = _spec("{name: smollm2-135m}")
-    assert fit.training_bytes(full, params, LLAMA_7B) == params * (2 + 2 + 8) + fit.OVERHEAD
+    assert machine.training_bytes(full, params, LLAMA_7B) == params * (2 + 2 + 8) + machine.OVERHEAD
 
 
 def test_a_7b_model_on_a_free_colab_cpu_stops_with_the_spec_to_use_instead(monkeypatch, capsys) -> None:
-    monkeypatch.setattr(fit, "machine_bytes", lambda device: 12.7 * GIB)
+    monkeypatch.setattr(machine, "machine_bytes", lambda device: 12.7 * GIB)
     spec = _spec("{name: smollm2-135m, peft: {method: lora}}")
     with pytest.raises(NotAvailableError) as e:
-        fit.check_fits(spec, "cpu", LLAMA_7B)
+        machine.check_fits(spec, "cpu", LLAMA_7B)
     assert str(e.value) == (
         "smollm2-135m: 6.61 B parameters; training needs about 13.8 GiB of RAM, this machine has 12.7 GiB: "
         "use the CPU-size spec (spec_path = shipped_spec('unmask_conll03_cpu'), specs/unmask_conll03_cpu.yaml) "
@@ -44,12 +44,12 @@ def test_a_7b_model_on_a_free_colab_cpu_stops_with_the_spec_to_use_instead(monke
     with pytest.raises(
         NotAvailableError, match=r"GPU memory, this machine has 12\.7 GiB: set model\.quantization: 4bit"
     ):
-        fit.check_fits(spec, "cuda", LLAMA_7B)
+        machine.check_fits(spec, "cuda", LLAMA_7B)
 
 
 def test_the_embedded_decoder_fits_and_says_so(monkeypatch, capsys) -> None:
-    monkeypatch.setattr(fit, "machine_bytes", lambda device: 12.7 * GIB)
-    got = fit.check_fits(_spec("{name: smollm2-135m, peft: {method: lora}}"), "cpu")
+    monkeypatch.setattr(machine, "machine_bytes", lambda device: 12.7 * GIB)
+    got = machine.check_fits(_spec("{name: smollm2-135m, peft: {method: lora}}"), "cpu")
     assert got.fits and got.params == 134_515_008
     assert capsys.readouterr().out == (
         "smollm2-135m: 0.13 B parameters; training needs about 2.0 GiB of RAM, this machine has 12.7 GiB: fits\n"

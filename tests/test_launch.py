@@ -143,7 +143,7 @@ def _rows(run: Path) -> list[dict]:
 
 @pytest.mark.slow
 def test_two_gloo_processes_match_one_process_with_the_same_global_batch(tiny_bert: Path, tmp_path: Path, capfd):
-    from seqlab_spec.run import run_spec
+    from seqlab_spec.execute import run_spec
     from seqlab_spec.spec.load import load_spec
 
     # random batches (not length-grouped) so a global batch of 16 = the two ranks' 8 + 8; fp32, no dropout

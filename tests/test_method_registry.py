@@ -30,7 +30,8 @@ from typing import Literal
 from pydantic import Field
 
 from seqlab_spec.errors import DataError
-from seqlab_spec.pipelines.common import eval_splits, prediction_rows, prepare_data, score_split, write_run
+from seqlab_spec.pipelines.common import eval_splits, prediction_rows, prepare_data, score_split
+from seqlab_spec.rundir import write_run
 from seqlab_spec.spec.method import MethodSection
 
 

@@ -11,9 +11,8 @@ import torch
 from conftest import ROOT
 
 from seqlab_spec.notebook import comparison, default_spec, first_run, resolve_params, split_f1_lines, sweep_spec
-from seqlab_spec.pipelines.common import write_resolved_spec
 from seqlab_spec.report import compare
-from seqlab_spec.rundir import load_run
+from seqlab_spec.rundir import load_run, write_resolved_spec
 from seqlab_spec.shipped import shipped_spec
 from seqlab_spec.spec.load import load_spec
 from seqlab_spec.sweep import expand

@@ -19,9 +19,8 @@ from conftest import ROOT, TINY, without_timings
 
 from seqlab_spec.checkpoints import discard_checkpoints, drop_incomplete_checkpoints, last_checkpoint
 from seqlab_spec.cli import main
-from seqlab_spec.pipelines.common import write_resolved_spec
-from seqlab_spec.resume import clear_leftovers, resume_spec, spec_changes
-from seqlab_spec.rundir import write_json
+from seqlab_spec.resume import resume_spec, spec_changes
+from seqlab_spec.rundir import clear_leftovers, write_json, write_resolved_spec
 from seqlab_spec.spec.load import load_spec
 
 QUICKSTART = ROOT / "specs" / "quickstart.yaml"

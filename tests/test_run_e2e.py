@@ -11,7 +11,7 @@ from conftest import ROOT, TINY
 
 from seqlab_spec.data.schemes import to_bio
 from seqlab_spec.evaluate import READINGS, strict_spans
-from seqlab_spec.run import run_spec
+from seqlab_spec.execute import run_spec
 from seqlab_spec.rundir import RUN_FILES
 from seqlab_spec.spec.load import load_spec
 

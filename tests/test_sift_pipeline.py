@@ -16,8 +16,7 @@ from tiny_models import single_thread, tiny_causal_lm
 from seqlab_spec.data.types import Sentence
 from seqlab_spec.errors import ModelError
 from seqlab_spec.pipelines import sift
-from seqlab_spec.pipelines.common import write_resolved_spec
-from seqlab_spec.rundir import create_run_dir
+from seqlab_spec.rundir import create_run_dir, write_resolved_spec
 from seqlab_spec.sift.formats import COUNT_KEYS
 from seqlab_spec.sift.masks import IGNORE
 from seqlab_spec.sift.prompt import build_prompt
@@ -211,8 +210,8 @@ def test_a_sweep_over_strategies_gives_one_named_run_each(tiny_root: Path) -> No
 
 @pytest.mark.slow  # three tiny runs and a report: ~20 s
 def test_sweep_runs_and_the_report_compares_the_strategies(tiny_root: Path, tmp_path: Path) -> None:
+    from seqlab_spec.execute import run_spec
     from seqlab_spec.report import compare
-    from seqlab_spec.run import run_spec
 
     spec = Spec.model_validate(spec_dict(tiny_root, sweep={"loss.strategy": ["vanilla", "src", "mrc"]},
                                          eval={"splits": ["test"]}, run={"save_model": False}))
@@ -398,8 +397,8 @@ def test_a_tokenizer_without_eos_is_refused_before_any_run_folder(tmp_path: Path
     with the default WordPiece tokenizer) stops in preflight, with the fix, and leaves no run folder."""
     from conftest import ROOT, TINY
 
+    from seqlab_spec.execute import run_spec
     from seqlab_spec.models.tiny import save_tiny_decoder
-    from seqlab_spec.run import run_spec
     from seqlab_spec.spec.load import load_spec
 
     model = save_tiny_decoder(tmp_path / "tiny-wordpiece")

@@ -12,7 +12,8 @@ from hypothesis import strategies as st
 
 from seqlab_spec.errors import SpecError
 from seqlab_spec.spec import Spec
-from seqlab_spec.spec.load import interpolate, load_spec, load_spec_text, spec_from_params
+from seqlab_spec.spec.load import load_spec, load_spec_text, spec_from_params
+from seqlab_spec.spec.reader import interpolate
 
 ROOT = Path(__file__).resolve().parents[1]
 FIX = Path(__file__).resolve().parent / "fixtures" / "specs"

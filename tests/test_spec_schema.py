@@ -62,7 +62,7 @@ def test_markdown_says_seqlab_data_has_no_default() -> None:
 @pytest.mark.parametrize("path", SHIPPED, ids=[p.name for p in SHIPPED])
 def test_shipped_spec_validates(path: Path) -> None:
     """Every shipped spec validates, GPU specs (`*_gpu.yaml`) too: what this machine can run is no rule of the
-    spec (preflight.hardware_problems, which load_spec applies only when a command passes it)."""
+    spec (machine.hardware_problems, which load_spec applies only when a command passes it)."""
     spec = load_spec(path, env=spec_env())
     assert spec.description, f"{path.name}: add a `description:` (shown by `seqlab-spec ls`)"
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from conftest import ROOT, TINY
 
-from seqlab_spec import cli, tracking
+from seqlab_spec import cli, machine
 from seqlab_spec.spec.load import load_spec
 from seqlab_spec.train import training_arguments
 
@@ -24,7 +24,7 @@ def test_report_to_reaches_the_trainer_and_defaults_to_none(tmp_path: Path) -> N
 
 
 def test_a_backend_that_is_not_installed_stops_the_run_before_its_folder(tmp_path: Path, monkeypatch, capsys) -> None:
-    monkeypatch.setattr(tracking, "installed", lambda package: package != "mlflow")
+    monkeypatch.setattr(machine, "installed", lambda package: package != "mlflow")
     out = tmp_path / "runs"
     assert cli.main(["run", str(QUICKSTART), "--no-notebook", "--out", str(out), "--set", "run.report_to=mlflow"]) == 1
     assert capsys.readouterr().err == (
@@ -38,7 +38,7 @@ def test_tensorboard_event_files_land_in_the_run_folder(tmp_path: Path) -> None:
     pytest.importorskip("tensorboard", reason="tensorboard is not installed (pip install 'seqlab-spec[tracking]')")
     from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
-    from seqlab_spec.run import run_spec
+    from seqlab_spec.execute import run_spec
 
     (run_dir,) = run_spec(load_spec(QUICKSTART, [*TINY, "run.report_to=tensorboard"]), tmp_path, use_notebook=False)
     events = list((run_dir / "tensorboard").glob("events.out.tfevents.*"))

@@ -12,9 +12,10 @@ import torch
 from conftest import ROOT, TINY
 
 from seqlab_spec.errors import NotAvailableError
+from seqlab_spec.machine import check_train_switches
 from seqlab_spec.ordering import TokenBudgetBatches
 from seqlab_spec.spec.load import load_spec
-from seqlab_spec.train import check_train_switches, training_arguments
+from seqlab_spec.train import training_arguments
 
 QUICKSTART = ROOT / "specs" / "quickstart.yaml"
 LENGTHS = [5, 30, 7, 7, 12, 40, 9, 11, 3, 25, 25, 8, 100, 6, 14]

@@ -15,7 +15,7 @@
 # Which device do we have? The CPU-size spec runs in minutes on 2 cores; a GPU runs the same much faster.
 import time
 
-from seqlab_spec.notebook import device_summary
+from seqlab_spec.machine import device_summary
 
 T0 = time.time()
 DEVICE = device_summary()
@@ -38,7 +38,7 @@ from seqlab_spec.notebook import resolve_params
 from seqlab_spec.shipped import shipped_spec
 
 spec, run_dir = resolve_params(spec, spec_path or shipped_spec("quickstart"), run_dir, overrides)
-from seqlab_spec.fit import check_fits
+from seqlab_spec.machine import check_fits
 
 FIT = check_fits(spec, DEVICE)  # from the model's config, before any weights load: stops here if they cannot fit
 print(spec.model_dump_json(indent=1, include={"task", "data", "model", "train"}))

@@ -12,7 +12,7 @@
 # Device check: a GPU gets the GPU-size spec (a large encoder from the hub), a CPU the small one.
 import time
 
-from seqlab_spec.notebook import device_summary
+from seqlab_spec.machine import device_summary
 
 T0 = time.time()
 DEVICE = device_summary()
@@ -29,7 +29,7 @@ from seqlab_spec.notebook import default_spec, resolve_params
 
 spec_path, overrides = default_spec(spec_path, overrides, cpu="encoder_wnut17_cpu", gpu="encoder_wnut17_gpu")
 spec, run_dir = resolve_params(spec, spec_path, run_dir, overrides)
-from seqlab_spec.fit import check_fits
+from seqlab_spec.machine import check_fits
 
 FIT = check_fits(spec, DEVICE)  # from the model's config, before any weights load: stops here if they cannot fit
 

@@ -22,7 +22,7 @@
 # Device check: on a CPU, stepping through by hand trains on part of LitBank (a few minutes); a GPU takes it all.
 import time
 
-from seqlab_spec.notebook import device_summary
+from seqlab_spec.machine import device_summary
 
 T0 = time.time()
 DEVICE = device_summary()
@@ -45,7 +45,7 @@ spec_path, overrides = default_spec(
     spec_path, overrides, cpu="oie_litbank_to_tempeval", cpu_overrides=["data.limit.train=1500", "train.epochs=1"]
 )
 spec, run_dir = resolve_params(spec, spec_path, run_dir, overrides)
-from seqlab_spec.fit import check_fits
+from seqlab_spec.machine import check_fits
 
 FIT = check_fits(spec, DEVICE)  # from the model's config, before any weights load: stops here if they cannot fit
 print(f"regime {spec.method.regime}, injection {spec.method.injection}, k {spec.method.k}")

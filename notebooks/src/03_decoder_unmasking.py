@@ -16,7 +16,7 @@
 # Device check: a GPU gets the thesis setup (a 7B model in 4-bit, QLoRA), a CPU the embedded SmolLM2-135M.
 import time
 
-from seqlab_spec.notebook import device_summary
+from seqlab_spec.machine import device_summary
 
 T0 = time.time()
 DEVICE = device_summary()
@@ -35,7 +35,7 @@ from seqlab_spec.notebook import default_spec, resolve_params
 interactive = spec is None
 spec_path, overrides = default_spec(spec_path, overrides, cpu="unmask_conll03_cpu", gpu="unmask_conll03_gpu")
 spec, run_dir = resolve_params(spec, spec_path, run_dir, overrides)  # a pattern list: its first pattern
-from seqlab_spec.fit import check_fits
+from seqlab_spec.machine import check_fits
 
 FIT = check_fits(spec, DEVICE)  # from the model's config, before any weights load: stops here if they cannot fit
 if demo_sweep is None:
@@ -102,8 +102,8 @@ print(split_f1_lines(metrics, ["dev", "test"]))
 # %%
 from IPython.display import Image, Markdown, display
 
+from seqlab_spec.execute import run_spec
 from seqlab_spec.notebook import comparison, sweep_spec
-from seqlab_spec.run import run_spec
 
 patterns = sweep_spec(spec, "method.unmask", demo_sweep, name=f"{spec.name}-patterns")
 if patterns is not None:

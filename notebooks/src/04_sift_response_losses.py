@@ -23,7 +23,7 @@
 # Device check: a GPU gets the GPU-size spec (a 7B model in 4-bit, QLoRA), a CPU the SmolLM2-135M one.
 import time
 
-from seqlab_spec.notebook import device_summary
+from seqlab_spec.machine import device_summary
 
 T0 = time.time()
 DEVICE = device_summary()
@@ -43,7 +43,7 @@ from seqlab_spec.notebook import default_spec, resolve_params
 launched = spec is not None  # `seqlab-spec run` injected the spec: this notebook is one run of it
 spec_path, overrides = default_spec(spec_path, overrides, cpu="sift_wnut17_cpu", gpu="sift_conll03_gpu")
 spec, run_dir = resolve_params(spec, spec_path, run_dir, overrides)
-from seqlab_spec.fit import check_fits
+from seqlab_spec.machine import check_fits
 
 FIT = check_fits(spec, DEVICE)  # from the model's config, before any weights load: stops here if they cannot fit
 if compare is None:
@@ -187,8 +187,8 @@ display(Image(filename=str(run_dir / RUN_FILES["curve"])))
 # %%
 from IPython.display import Markdown
 
+from seqlab_spec.execute import run_spec
 from seqlab_spec.notebook import comparison
-from seqlab_spec.run import run_spec
 
 if compare:
     settings = sift.COMPARE_DEFAULTS[DEVICE] if compare_settings is None else compare_settings

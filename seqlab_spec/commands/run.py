@@ -64,8 +64,8 @@ def add_parser(sub) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..preflight import hardware_problems
-    from ..run import resume_run, run_spec
+    from ..execute import resume_run, run_spec
+    from ..machine import hardware_problems
     from ..shipped import resolve_spec_arg
     from ..spec.load import load_spec
 

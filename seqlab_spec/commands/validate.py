@@ -38,7 +38,7 @@ def add_set_argument(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..preflight import hardware_problems
+    from ..machine import hardware_problems
     from ..spec.load import load_spec
     from ..spec.overrides import grid_size
     from ..sweep import grid

@@ -3,17 +3,16 @@
 QLoRA follows Dettmers et al. (2023): NF4 weights with double quantization, matmuls in bf16 (fp16 on GPUs
 without bf16), `prepare_model_for_kbit_training` (norms in fp32, input grads for checkpointing), then LoRA
 adapters. bitsandbytes is imported only when quantization is asked for: it needs CUDA and is not a CPU
-dependency (preflight.hardware_problems already refuses quantization on a machine without CUDA).
+dependency (machine.hardware_problems, run by preflight, already refuses quantization without CUDA).
 """
 
 from __future__ import annotations
 
-import importlib.util
 from typing import Any
 
 import torch
 
-from ..errors import NotAvailableError
+from ..machine import quantization_problems, require
 from ..precision import resolve_precision
 from ..spec.model import ModelSpec
 
@@ -27,16 +26,7 @@ def quantization_config(quantization: str, precision: str = "auto") -> Any:
     """BitsAndBytesConfig for `4bit` (NF4, double quantization) or `8bit` (LLM.int8); None for `none`."""
     if quantization == "none":
         return None
-    if not torch.cuda.is_available():
-        raise NotAvailableError(
-            f"model.quantization: {quantization!r} needs a CUDA GPU (bitsandbytes); this machine has none: "
-            "set model.quantization: none (LoRA still works on CPU)"
-        )
-    if importlib.util.find_spec("bitsandbytes") is None:
-        raise NotAvailableError(
-            f"model.quantization: {quantization!r} needs bitsandbytes: pip install 'seqlab-spec[cuda]' "
-            "(bitsandbytes==0.50.2), or set model.quantization: none"
-        )
+    require(quantization_problems(quantization))  # preflight asked already; a notebook may not have
     from transformers import BitsAndBytesConfig
 
     if quantization == "8bit":

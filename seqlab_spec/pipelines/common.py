@@ -1,26 +1,16 @@
-"""Steps every method shares: data preparation, evaluation records, the run folder's files."""
+"""Steps every method shares: data preparation and evaluation records (their run folder: rundir.py)."""
 
 from __future__ import annotations
 
-import hashlib
 import logging
-import os
-import platform
-import shutil
-import tempfile
-from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 
-from .. import __version__
 from ..data.fewshot import sample_k_shot
 from ..data.labels import LabelSet
 from ..data.load import load_splits
 from ..data.schemes import from_bio, to_bio
 from ..data.types import Sentence
-from ..evaluate import READINGS, headline, plural, read_spans, split_scores
-from ..plots import learning_curve
-from ..rundir import RUN_FILES, readable, write_json, write_jsonl, write_text
+from ..evaluate import plural, read_spans, split_scores
 from ..spec import Spec
 
 log = logging.getLogger("seqlab_spec")
@@ -122,104 +112,3 @@ def eval_splits(spec: Spec, splits: dict) -> list[str]:
     if spec.eval.splits is not None:
         return [s for s in spec.eval.splits if s in splits]
     return [s for s in ("dev", "test") if s in splits]
-
-
-def run_metadata(spec: Spec, wall_s: float) -> dict:
-    """What a run ran with. The thread count belongs here: on one CPU a spec and seed repeat bit for bit only
-    with the same number of torch threads (reductions split differently)."""
-    import peft
-    import torch
-    import transformers
-
-    text = spec.model_dump_json()
-    return {
-        "seqlab_spec": __version__,
-        "torch": torch.__version__,
-        "transformers": transformers.__version__,
-        "peft": peft.__version__,
-        "python": platform.python_version(),
-        "device": "cuda" if torch.cuda.is_available() else "cpu",
-        "torch_threads": torch.get_num_threads(),
-        "spec_sha256": hashlib.sha256(text.encode()).hexdigest(),
-        "wall_seconds": round(wall_s, 1),
-    }
-
-
-def save_model_atomically(save: Callable[[Path], None], dest: Path) -> None:
-    """save(tmp) then rename: a crash never leaves half a model in the run folder. A model an earlier attempt
-    of a resumed run wrote is replaced (moved aside first, so `dest` is always one whole model)."""
-    from ..models.registry import quiet_progress
-
-    tmp = Path(tempfile.mkdtemp(prefix=f".{dest.name}.", dir=dest.parent))
-    try:
-        with quiet_progress():
-            save(tmp)
-        readable(tmp)
-        if dest.exists():
-            old = dest.with_name(f".{dest.name}.replaced-{os.getpid()}")
-            dest.rename(old)
-            tmp.rename(dest)
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            tmp.rename(dest)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-
-
-def write_run(
-    spec: Spec,
-    run_dir: Path,
-    metrics: dict,
-    predictions: list[dict],
-    log_history: list[dict],
-    wall_s: float,
-    save_model: Callable[[Path], None],
-) -> dict:
-    """What every method leaves in its run folder: metrics (with the run's metadata), predictions, the
-    training log and curve, then the model, written whole or not at all. Returns the metrics."""
-    run_dir = Path(run_dir)
-    scoring = {"headline": spec.eval.mode, **READINGS}
-    metrics = {**metrics, "scoring": scoring, "meta": run_metadata(spec, wall_s)}
-    write_json(run_dir / RUN_FILES["metrics"], metrics)
-    write_jsonl(run_dir / RUN_FILES["predictions"], predictions)
-    write_jsonl(run_dir / RUN_FILES["train_log"], log_history)
-    if log_history:
-        tmp = run_dir / f".{RUN_FILES['curve']}.tmp.png"
-        learning_curve(log_history, tmp, title=spec.name)
-        tmp.replace(run_dir / RUN_FILES["curve"])
-    if spec.run.save_model:
-        save_model_atomically(save_model, run_dir / RUN_FILES["model"])
-    return metrics
-
-
-def summary_lines(metrics: dict, predictions: list[dict], show: int) -> str:
-    """What the CLI prints at the end: F1 per split in the headline reading (named, the other one beside it)
-    and a few predicted sentences with their raw tags."""
-    lines = []
-    for split in ("dev", "test"):
-        if split in metrics:
-            mode, scores = headline(metrics[split])
-            m = scores["micro"]
-            others = [
-                f"{o} {metrics[split][o]['micro']['f1']:.4f}" for o in READINGS if o != mode and o in metrics[split]
-            ]
-            lines.append(
-                f"{split:5s} span F1 {m['f1']:.4f}  (P {m['precision']:.4f}  R {m['recall']:.4f}; {mode} reading"
-                + "".join(f"; {x}" for x in others)
-                + ")"
-            )
-    pool = [r for r in predictions if r["split"] == "test"] or predictions
-    # sentences with a predicted span first: they show what the model does
-    shown = sorted(pool, key=lambda r: all(p == "O" for p in r["pred"]))[:show]
-    for r in shown:
-        lines.append(
-            "  " + " ".join(f"{t}/{p}" if p != "O" else t for t, p in zip(r["tokens"], r["pred"], strict=True))
-        )
-    return "\n".join(lines)
-
-
-def write_resolved_spec(run_dir: Path, spec: Spec) -> None:
-    import yaml
-
-    write_text(run_dir / RUN_FILES["spec"], yaml.safe_dump(spec.model_dump(mode="json"), sort_keys=False))

@@ -568,7 +568,7 @@ def save(
     wall_s: float,
 ) -> dict:
     """Write metrics, predictions, the training log and curve, and the model; returns the metrics."""
-    from .common import write_run
+    from ..rundir import write_run
 
     log = fitted.log if fitted else []
     return write_run(spec, run_dir, metrics, rows, log, wall_s, lambda d: save_oie_model(model, tokenizer, d))

@@ -32,7 +32,7 @@ from ..data.types import Sentence
 from ..errors import DataError, ModelError
 from ..ordering import OrderedTrainer
 from ..precision import autocast_dtype, resolve_precision
-from ..rundir import write_json, write_jsonl
+from ..rundir import write_json, write_jsonl, write_run
 from ..sift.collator import SiftCollator, build_train_examples
 from ..sift.decode import Predictions, build_eval_prompts, predict_spans
 from ..sift.demos import DemoSelector
@@ -53,7 +53,6 @@ from .common import (
     prediction_rows,
     prepare_data,
     score_split,
-    write_run,
 )
 
 __all__ = [

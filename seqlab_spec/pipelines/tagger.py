@@ -14,6 +14,7 @@ import torch
 from ..data.labels import LabelSet
 from ..precision import autocast_dtype, resolve_precision
 from ..predict import TagPredictions, predict_tags
+from ..rundir import write_run
 from ..spec import Spec
 from ..train import CHECKPOINTS, build_trainer, log_history, set_seed, tagging_features, train_resumable
 from .common import (
@@ -23,7 +24,6 @@ from .common import (
     prepare_data,
     score_split,
     warn_truncated,
-    write_run,
 )
 
 __all__ = [

@@ -96,7 +96,7 @@ class Spec(Section):
                     "the splits the data has"
                 )
         out += method.cross_problems(self)  # the method's own rules (oie-multitask: regime, k, target, mlm)
-        return out  # what this machine can run (CUDA for QLoRA) is preflight.hardware_problems, not the spec's
+        return out  # what this machine can run (CUDA for QLoRA) is machine.hardware_problems, not the spec's
 
     def _declares(self, split: str) -> bool:
         """Whether the spec gives data for `split` (its own file or hf split, or the target domain's)."""

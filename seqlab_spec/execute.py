@@ -13,11 +13,7 @@ What a failure leaves behind:
 
 from __future__ import annotations
 
-import datetime
-import json
 import logging
-import os
-import socket
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -25,15 +21,25 @@ from pathlib import Path
 
 from . import methods
 from .errors import SeqlabError
-from .pipelines.common import run_metadata, summary_lines, write_resolved_spec
 from .preflight import preflight
-from .rundir import RUN_FILES, create_run_dir, read_json, update_json
+from .report import compare, summary_lines
+from .rundir import (
+    PARTIAL_NOTEBOOK,
+    RUN_FILES,
+    clear_leftovers,
+    create_run_dir,
+    end_attempt,
+    read_json,
+    read_jsonl,
+    start_attempt,
+    write_resolved_spec,
+    write_sweep_report,
+)
 from .shipped import shipped_root
 from .spec import Spec
 from .sweep import expand
 
 EXIT_NOTEBOOK_FAILED = 3
-PARTIAL_NOTEBOOK = ".notebook.partial.ipynb"  # papermill's output while it runs
 log = logging.getLogger("seqlab_spec")
 
 
@@ -107,33 +113,13 @@ def execute_notebook(spec: Spec, run_dir: Path, notebook: Path) -> None:
             partial.replace(out)
 
 
-def _now() -> str:
-    return datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds")
-
-
 # ------------------------------------------------------------------------------------------- the runner
 
 
 def execute_run(spec: Spec, run_dir: Path, notebook: Path | None, **record) -> Path:
     """Run the method into `run_dir` (through `notebook`, or the library when None), keeping run.json's
     status true: running -> complete | failed (a killed process leaves it running)."""
-    record_path = run_dir / RUN_FILES["record"]
-    meta = run_metadata(spec, 0.0)
-    meta.pop("wall_seconds")
-    attempts = read_json(record_path).get("attempts", []) if record_path.exists() else []
-    attempts.append({"started": _now(), "pid": os.getpid(), **record})
-    update_json(
-        record_path,
-        name=spec.name,
-        status="running",
-        pid=os.getpid(),
-        host=socket.gethostname(),
-        notebook=notebook is not None,
-        versions={k: meta[k] for k in ("seqlab_spec", "torch", "transformers", "peft", "python")},
-        device=meta["device"],
-        spec_sha256=meta["spec_sha256"],
-        attempts=attempts,
-    )
+    attempts = start_attempt(run_dir, spec, notebook is not None, **record)
     t0 = time.time()
     try:
         if notebook is not None:
@@ -145,12 +131,10 @@ def execute_run(spec: Spec, run_dir: Path, notebook: Path | None, **record) -> P
             raise SeqlabError(f"the run finished without writing {metrics_path}")
     except BaseException as e:
         status = "interrupted" if isinstance(e, KeyboardInterrupt) else "failed"
-        attempts[-1].update(ended=_now(), status=status, error=_one_line(f"{type(e).__name__}: {e}")[:2000])
-        update_json(record_path, status=status, attempts=attempts)
+        end_attempt(run_dir, attempts, status, error=_one_line(f"{type(e).__name__}: {e}")[:2000])
         raise
-    attempts[-1].update(ended=_now(), status="complete", wall_seconds=round(time.time() - t0, 1))
-    update_json(record_path, status="complete", attempts=attempts)
-    rows = [json.loads(line) for line in (run_dir / RUN_FILES["predictions"]).read_text().splitlines()]
+    end_attempt(run_dir, attempts, "complete", wall_seconds=round(time.time() - t0, 1))
+    rows = read_jsonl(run_dir / RUN_FILES["predictions"])
     print(summary_lines(read_json(metrics_path), rows, spec.eval.show))
     print(f"run folder: {run_dir}  ({time.time() - t0:.0f} s)", flush=True)
     return run_dir
@@ -197,9 +181,7 @@ def run_spec(
             notebook_for(s, spec_dir)
     runs = [run_one(s, out_dir, use_notebook, spec_dir, check=False, execute=execute) for s in specs]
     if len(runs) > 1:
-        from .report import write_sweep_report
-
-        path = write_sweep_report(runs, Path(out_dir or spec.run.out_dir), spec.name)
+        path = write_sweep_report(Path(out_dir or spec.run.out_dir), spec.name, *compare(runs))
         print(f"sweep report: {path}")
     return runs
 
@@ -216,7 +198,7 @@ def resume_run(
     The spec is the run's spec.yaml; SPEC / --set, when given, must equal it (`force` accepts changes).
     `use_notebook` None: the way the run started (run.json), through its notebook or the library.
     """
-    from .resume import check_resumable, clear_leftovers, resume_spec
+    from .resume import check_resumable, resume_spec
 
     run_dir = Path(run_dir)
     record = check_resumable(run_dir, force)
