@@ -35,7 +35,6 @@ from __future__ import annotations
 # Heavy libraries (torch, transformers, matplotlib through .common) are imported inside the steps, so the
 # runner can import this module without paying for them.
 import logging
-import shutil
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -398,22 +397,8 @@ def fit_stage(
     """Train one stage with the Trainer (best `stage.dev` epoch loaded back, when there is one); checkpoints
     removed after. `resumable`: full checkpoints each epoch, and training continues from the last complete one
     found in `out` (`seqlab-spec run --resume`). Returns the trained tagger and the stage's log."""
-    from datasets import Dataset
-    from transformers import PrinterCallback
-
     from ..models.multitask import MlmMixCollator, OieCollator, OieTaggerWithMlm
-    from ..ordering import OrderedTrainer
-    from ..tracking import log_into_run_folder
-    from ..train import (
-        ProgressLines,
-        argmax_logits,
-        log_history,
-        metrics_from_logits,
-        resume_callbacks,
-        set_seed,
-        train_resumable,
-        training_arguments,
-    )
+    from ..train import build_trainer, log_history, set_seed, train_resumable
 
     set_seed(spec.train.seed)
     train = features(spec, tokenizer, data, stage.train)
@@ -423,28 +408,12 @@ def fit_stage(
     if spec.method.mlm:
         net = OieTaggerWithMlm(model)
         collator = MlmMixCollator(collator, mlm_batches(spec, tokenizer, unlabeled_text(spec, data)))
-    args = training_arguments(spec, out, has_dev=bool(dev), resumable=resumable, label_names=["labels"])
-    trainer = OrderedTrainer(
-        model=net,
-        args=args,
-        train_dataset=Dataset.from_list(train),
-        eval_dataset=Dataset.from_list(dev) if dev else None,
-        data_collator=collator,
-        compute_metrics=metrics_from_logits(data.labels, spec.eval.mode),
-        preprocess_logits_for_metrics=argmax_logits,
-        callbacks=[ProgressLines(), *resume_callbacks(spec, resumable)],
+    trainer = build_trainer(
+        spec, net, tokenizer, train, dev, data.labels, out, collator=collator, resumable=resumable,
+        label_names=["labels"],
     )
-    trainer.remove_callback(PrinterCallback)
     print(f"stage {stage.name}: {plural(len(train), 'sentence')}, select on {stage.dev or 'nothing (last weights)'}")
-    if resumable:
-        train_resumable(trainer, out)
-    else:
-        log_into_run_folder(trainer, out.parent)
-        from ..models.registry import quiet_progress
-
-        with quiet_progress():
-            trainer.train()
-        shutil.rmtree(out, ignore_errors=True)
+    train_resumable(trainer, out, resume=resumable)
     trained = trainer.model.tagger if spec.method.mlm else trainer.model
     return trained, log_history(trainer)
 

@@ -30,7 +30,6 @@ import torch
 from ..data.labels import LabelSet
 from ..data.types import Sentence
 from ..errors import DataError, ModelError
-from ..ordering import OrderedTrainer
 from ..precision import autocast_dtype, resolve_precision
 from ..rundir import write_json, write_jsonl
 from ..sift.collator import SiftCollator, build_train_examples
@@ -38,15 +37,7 @@ from ..sift.decode import Predictions, build_eval_prompts, predict_spans
 from ..sift.demos import DemoSelector
 from ..sift.prompt import PromptConfig
 from ..spec import Spec
-from ..train import (
-    CHECKPOINTS,
-    ProgressLines,
-    log_history,
-    resume_callbacks,
-    set_seed,
-    train_resumable,
-    training_arguments,
-)
+from ..train import CHECKPOINTS, build_trainer, log_history, set_seed, train_resumable
 from .common import (
     Prepared,
     eval_splits,
@@ -119,21 +110,12 @@ def fit(spec: Spec, model: torch.nn.Module, tokenizer: Any, data: Prepared, run_
     Checkpoints (run_dir/checkpoints, each epoch and every train.save_every_steps steps; for LoRA the adapter
     and its optimizer state) let `seqlab-spec run --resume` continue an interrupted run where it stopped.
     """
-    from datasets import Dataset
-    from transformers import PrinterCallback
-
     set_seed(spec.train.seed)
     cfg = prompt_config(spec, data.labels, tokenizer)
     examples = train_examples(spec, tokenizer, data.splits["train"], cfg)
     ckpt = Path(run_dir) / CHECKPOINTS
-    trainer = OrderedTrainer(
-        model=model,
-        args=training_arguments(spec, ckpt, has_dev=False, resumable=True),
-        train_dataset=Dataset.from_list(examples),
-        data_collator=SiftCollator(tokenizer.pad_token_id, pad_to_multiple_of=8, logits_where_loss=True),
-        callbacks=[ProgressLines(), *resume_callbacks(spec)],
-    )
-    trainer.remove_callback(PrinterCallback)
+    collator = SiftCollator(tokenizer.pad_token_id, pad_to_multiple_of=8, logits_where_loss=True)
+    trainer = build_trainer(spec, model, tokenizer, examples, None, None, ckpt, collator=collator, resumable=True)
     train_resumable(trainer, ckpt)
     return trainer
 
