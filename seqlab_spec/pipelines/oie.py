@@ -1,6 +1,7 @@
 """Method `oie-multitask`: event triggers coupled with OIE relation tags, for domain transfer (Dukić et al.,
-EACL 2024 Findings). Steps: prepare_data -> build_model -> fit -> evaluate -> save; `run` = all of them, in
-the order notebook 02 calls them, so a notebook run and `--no-notebook` give the same metrics.
+EACL 2024 Findings). Steps: prepare_data -> build_model -> fit -> evaluate -> save; `run` = all of them, by
+the pipeline driver (pipelines/driver.py) in the order notebook 02 calls them, so a notebook run and
+`--no-notebook` give the same metrics. Its `fit` trains every stage of the regime in turn (few-shot: two).
 
 Two domains: `data` is the source, `data.target` the target. The relation tags (O/B-REL/I-REL) of every
 sentence come from the OIE system named by `signal` (the rule-based spaCy extractor, cached, or a file), for
@@ -35,7 +36,7 @@ from __future__ import annotations
 # Heavy libraries (torch, transformers, matplotlib through .common) are imported inside the steps, so the
 # runner can import this module without paying for them.
 import logging
-import time
+import sys
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -50,6 +51,7 @@ from ..errors import DataError, ModelError, SpecError
 from ..evaluate import plural
 from ..spec import Spec
 from ..spec.method import TRANSFER_REGIMES
+from .driver import run_steps
 
 if TYPE_CHECKING:
     import torch
@@ -535,8 +537,10 @@ def save(
     metrics: dict,
     rows: list[dict],
     wall_s: float,
+    data: TransferData | None = None,
 ) -> dict:
-    """Write metrics, predictions, the training log and curve, and the model; returns the metrics."""
+    """Write metrics, predictions, the training log and curve, and the model; returns the metrics (`data`: the
+    driver passes every method's; the OIE model folder needs none of it)."""
     from .common import write_run
 
     log = fitted.log if fitted else []
@@ -578,13 +582,8 @@ def preflight(spec: Spec, splits: dict, config: Any) -> None:
 
 
 def run(spec: Spec, run_dir: Path) -> dict:
-    """All steps, straight from the library (what `seqlab-spec run --no-notebook` does)."""
-    t0 = time.time()
-    data = prepare_data(spec)
-    model, tokenizer = build_model(spec, data.labels)
-    fitted = fit(spec, model, tokenizer, data, run_dir)
-    metrics, rows = evaluate(spec, fitted.model, tokenizer, data)
-    return save(spec, run_dir, fitted.model, tokenizer, fitted, metrics, rows, time.time() - t0)
+    """All steps, by the pipeline driver (what `seqlab-spec run --no-notebook` does)."""
+    return run_steps(sys.modules[__name__], spec, run_dir)
 
 
 def predict(model_dir: Path, spec: Spec, sentences: list[list[str]], batch_size: int = 64) -> list[list[str]]:

@@ -1,7 +1,7 @@
 """SIFT (method `sift`): data -> causal LM + LoRA -> response-loss training -> generation -> the same scores.
 
-Each function is one step of notebook 04; `run` calls them in the same order, so a notebook run and
-`--no-notebook` give the same metrics.
+Each function is one step of notebook 04; `run` calls them in the same order (pipelines/driver.py), so a
+notebook run and `--no-notebook` give the same metrics.
 
 Choices, and why:
 - Demonstrations always come from the training split (after `data.limit` / few-shot sampling): for a
@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import sys
 import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -46,6 +47,7 @@ from .common import (
     score_split,
     write_run,
 )
+from .driver import run_steps
 
 __all__ = [
     "prepare_data",
@@ -230,13 +232,8 @@ def preflight(spec: Spec, splits: dict, config: Any) -> None:
 
 
 def run(spec: Spec, run_dir: Path) -> dict:
-    """All steps, straight from the library (what `seqlab-spec run --no-notebook` does)."""
-    t0 = time.time()
-    data = prepare_data(spec)
-    model, tokenizer = build_model(spec, data.labels)
-    trainer = fit(spec, model, tokenizer, data, run_dir)
-    metrics, rows = evaluate(spec, trainer.model, tokenizer, data)
-    return save(spec, run_dir, trainer.model, tokenizer, trainer, metrics, rows, time.time() - t0, data)
+    """All steps, by the pipeline driver (what `seqlab-spec run --no-notebook` does)."""
+    return run_steps(sys.modules[__name__], spec, run_dir)
 
 
 STRATEGIES: tuple[str, ...] = ("vanilla", "src", "mrc")

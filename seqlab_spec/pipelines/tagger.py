@@ -1,12 +1,12 @@
 """Taggers (methods `encoder` and `unmask`): data -> model -> Trainer -> evaluation -> run folder.
 
-Each function is one step of the teaching notebooks; `run` calls them in the same order, so a notebook run
-and `--no-notebook` give the same metrics.
+Each function is one step of the teaching notebooks; `run` calls them in the same order (pipelines/driver.py),
+so a notebook run and `--no-notebook` give the same metrics.
 """
 
 from __future__ import annotations
 
-import time
+import sys
 from pathlib import Path
 
 import torch
@@ -25,6 +25,7 @@ from .common import (
     warn_truncated,
     write_run,
 )
+from .driver import run_steps
 
 __all__ = [
     "prepare_data", "build_model", "fit", "evaluate", "save", "run", "load_for_predict", "predict", "predict_detailed"
@@ -85,8 +86,12 @@ def evaluate(spec: Spec, model: torch.nn.Module, tokenizer, data: Prepared) -> t
     return metrics, rows
 
 
-def save(spec: Spec, run_dir: Path, model, tokenizer, trainer, metrics: dict, rows: list[dict], wall_s: float) -> dict:
-    """Write metrics, predictions, the training log and curve, and the model; returns the metrics."""
+def save(
+    spec: Spec, run_dir: Path, model, tokenizer, trainer, metrics: dict, rows: list[dict], wall_s: float,
+    data: Prepared | None = None,
+) -> dict:
+    """Write metrics, predictions, the training log and curve, and the model; returns the metrics (`data`: the
+    driver passes every method's; a tagger's model folder needs none of it)."""
     if spec.method.name == "unmask":
         from ..models.decoder_tagger import save_decoder_tagger as saver
     else:
@@ -115,13 +120,8 @@ def preflight(spec: Spec, splits: dict, config) -> None:
 
 
 def run(spec: Spec, run_dir: Path) -> dict:
-    """All steps, straight from the library (what `seqlab-spec run --no-notebook` does)."""
-    t0 = time.time()
-    data = prepare_data(spec)
-    model, tokenizer = build_model(spec, data.labels)
-    trainer = fit(spec, model, tokenizer, data, run_dir)
-    metrics, rows = evaluate(spec, trainer.model, tokenizer, data)
-    return save(spec, run_dir, trainer.model, tokenizer, trainer, metrics, rows, time.time() - t0)
+    """All steps, by the pipeline driver (what `seqlab-spec run --no-notebook` does)."""
+    return run_steps(sys.modules[__name__], spec, run_dir)
 
 
 def predict_detailed(model_dir: Path, spec: Spec, sentences: list[list[str]], batch_size: int = 64) -> TagPredictions:
