@@ -230,7 +230,7 @@ def test_features_carry_the_relation_inputs_each_injection_reads(files, tmp_path
     from transformers import AutoTokenizer
 
     from seqlab_spec.data.encoding import encode_words
-    from seqlab_spec.models.multitask import rel_features
+    from seqlab_spec.models.oie_tagger import rel_features
 
     # precomputed relation tags (signal.source: file): exact, no parser involved
     rows = []
@@ -356,7 +356,7 @@ def test_few_shot_run_and_the_comparison_curve_agree(files, tmp_path):
 def test_mlm_wrapper_adds_the_masked_lm_loss_only_while_training():
     from transformers import BertConfig, BertModel
 
-    from seqlab_spec.models.multitask import OieTagger, OieTaggerWithMlm
+    from seqlab_spec.models.oie_tagger import OieTagger, OieTaggerWithMlm
 
     torch.manual_seed(0)
     backbone = BertModel(

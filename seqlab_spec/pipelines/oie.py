@@ -61,7 +61,7 @@ from .oie_train import Fitted, fit, fit_stage, stage_checkpoints
 if TYPE_CHECKING:
     import torch
 
-    from ..models.multitask import OieTagger
+    from ..models.oie_tagger import OieTagger
 
 __all__ = [
     "Fitted",
@@ -93,7 +93,7 @@ def build_model(spec: Spec, labels: LabelSet) -> tuple[OieTagger, Any]:
     from transformers import AutoModel
 
     from ..models.encoder import lora_config
-    from ..models.multitask import OieTagger
+    from ..models.oie_tagger import OieTagger
     from ..models.registry import from_pretrained, load_tokenizer, model_kind, resolve
     from ..signals.reltags import REL_LABELS
     from ..train import set_seed
@@ -239,7 +239,7 @@ def load_for_predict(model_dir: Path, spec: Spec) -> tuple[OieTagger, Any, Label
     """(model, tokenizer, labels) from a run folder's model/ (an unmasked backbone gets its pattern back)."""
     from transformers import AutoTokenizer
 
-    from ..models.multitask import OieTagger
+    from ..models.oie_tagger import OieTagger
 
     model = OieTagger.from_pretrained(model_dir)
     pattern = getattr(model.backbone.config, "unmask_pattern", None)

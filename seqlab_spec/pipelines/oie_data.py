@@ -185,7 +185,7 @@ def features(spec: Spec, tokenizer, data: TransferData, sentences: Sequence[Sent
     """Trainer rows: the tagger's (`train.tagging_row`: input ids, first-subword trigger labels, length) and the
     relation inputs the injection reads (`rel_tags` on every subword for implicit, `rel_labels` on first
     subwords for explicit)."""
-    from ..models.multitask import rel_features
+    from ..models.oie_tagger import rel_features
     from ..signals.reltags import REL_ID, REL_LABELS
     from ..train import tagging_row
 

@@ -13,7 +13,7 @@ from ..spec import Spec
 from .oie_data import Stage, TransferData, features, mlm_batches, unlabeled_text
 
 if TYPE_CHECKING:
-    from ..models.multitask import OieTagger
+    from ..models.oie_tagger import OieTagger
 
 
 @dataclass
@@ -50,7 +50,7 @@ def fit_stage(
     """Train one stage with the Trainer (best `stage.dev` epoch loaded back, when there is one); checkpoints
     removed after. `resumable`: full checkpoints each epoch, and training continues from the last complete one
     found in `out` (`seqlab-spec run --resume`). Returns the trained tagger and the stage's log."""
-    from ..models.multitask import MlmMixCollator, OieCollator, OieTaggerWithMlm
+    from ..models.oie_tagger import MlmMixCollator, OieCollator, OieTaggerWithMlm
     from ..train import build_trainer, log_history, set_seed, train_resumable
 
     set_seed(spec.train.seed)
