@@ -1,7 +1,11 @@
 """Taggers (methods `encoder` and `unmask`): data -> model -> Trainer -> evaluation -> run folder.
 
 Each function is one step of the teaching notebooks; `run` calls them in the same order (pipelines/driver.py),
-so a notebook run and `--no-notebook` give the same metrics.
+so a notebook run and `--no-notebook` give the same metrics. Which tagger a method trains is what its spec
+section declares (`MethodSection.model_kind`): "encoder", an encoder with a token-classification head
+(models/encoder.py); "decoder", a decoder LLM with unmasked layer groups and a linear head
+(models/decoder_tagger.py, which reads the section's `unmask` pattern and `head_dropout`). No method name is
+read here, so another tagger method is its section and its registry row.
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ from pathlib import Path
 import torch
 
 from ..data.labels import LabelSet
+from ..errors import SpecError
 from ..precision import autocast_dtype, resolve_precision
 from ..predict import TagPredictions, predict_tags
 from ..spec import Spec
@@ -32,10 +37,24 @@ __all__ = [
 ]
 
 
+def decoder(spec: Spec) -> bool:
+    """True when the method's section declares a decoder tagger (model_kind "decoder"), False for an encoder;
+    SpecError for a section that declares neither (model_kind None: either kind, which a tagger cannot build)."""
+    kind = spec.method.model_kind
+    if kind not in ("encoder", "decoder"):
+        raise SpecError(
+            [
+                f"method.name: {spec.method.name!r} runs the tagger pipeline, which builds the model kind its section "
+                f"declares; {type(spec.method).__name__}.model_kind is {kind!r}: declare 'encoder' or 'decoder'"
+            ]
+        )
+    return kind == "decoder"
+
+
 def build_model(spec: Spec, labels: LabelSet) -> tuple[torch.nn.Module, object]:
     """The tagger for the spec's method: an encoder with a head, or a decoder with unmasked layer groups."""
     set_seed(spec.train.seed)
-    if spec.method.name == "unmask":
+    if decoder(spec):
         from ..models.decoder_tagger import build_decoder_tagger
 
         return build_decoder_tagger(spec, labels)
@@ -92,7 +111,7 @@ def save(
 ) -> dict:
     """Write metrics, predictions, the training log and curve, and the model; returns the metrics (`data`: the
     driver passes every method's; a tagger's model folder needs none of it)."""
-    if spec.method.name == "unmask":
+    if decoder(spec):
         from ..models.decoder_tagger import save_decoder_tagger as saver
     else:
         from ..models.encoder import save_encoder as saver
@@ -102,7 +121,7 @@ def save(
 
 def load_for_predict(model_dir: Path, spec: Spec):
     """(model, tokenizer, labels) from a run folder's model/."""
-    if spec.method.name == "unmask":
+    if decoder(spec):
         from ..models.decoder_tagger import load_decoder_tagger
 
         return load_decoder_tagger(model_dir)
@@ -112,8 +131,8 @@ def load_for_predict(model_dir: Path, spec: Spec):
 
 
 def preflight(spec: Spec, splits: dict, config) -> None:
-    """Before any run folder (seqlab_spec.preflight): an unmask pattern needs a layer per group."""
-    if spec.method.name == "unmask":
+    """Before any run folder (seqlab_spec.preflight): a decoder tagger's unmask pattern needs a layer per group."""
+    if decoder(spec):
         from ..models.unmask import check_fits
 
         check_fits(spec.method.unmask, config)
