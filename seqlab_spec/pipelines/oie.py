@@ -150,33 +150,12 @@ def _word_rel_ids(tags: list[list[str]]) -> dict[str, list[list[int]]]:
 def score(
     spec: Spec, model: OieTagger, tokenizer, data: TransferData, names: Sequence[str]
 ) -> tuple[dict, list[dict]]:
-    """Span scores (both readings) and prediction rows on the named splits (e.g. ["target_test"])."""
-    from ..precision import autocast_dtype, resolve_precision
-    from ..predict import predict_tags
-    from .common import prediction_rows, score_split, warn_truncated
+    """Span scores (both readings) and prediction rows on the named splits (e.g. ["target_test"]): the taggers'
+    evaluation (`common.score_tagger`), with the relation tags as inputs under implicit injection."""
+    from .common import score_tagger
 
-    metrics: dict[str, Any] = {}
-    rows: list[dict] = []
-    dtype = autocast_dtype(resolve_precision(spec.train.precision))
-    for name in names:
-        gold = data.splits[name]
-        extra = _word_rel_ids(data.rel_tags(gold)) if spec.method.injection == "implicit" else None
-        pred = predict_tags(
-            model,
-            tokenizer,
-            [s.tokens for s in gold],
-            data.labels,
-            spec.train.max_length,
-            spec.eval.batch_size,
-            autocast=dtype,
-            word_features=extra,
-        )
-        warn_truncated(
-            name, pred.truncated_words, pred.truncated_sentences, spec.train.max_length, pred.no_subword_words
-        )
-        metrics[name] = score_split(gold, pred.tags, spec.eval.mode, pred.truncated_words, pred.no_subword_words)
-        rows += prediction_rows(name, gold, pred.tags, spec.task.scheme, spec.eval.mode)
-    return metrics, rows
+    rel = (lambda gold: _word_rel_ids(data.rel_tags(gold))) if spec.method.injection == "implicit" else None
+    return score_tagger(spec, model, tokenizer, data.labels, {n: data.splits[n] for n in names}, rel)
 
 
 def evaluate(spec: Spec, model: OieTagger, tokenizer, data: TransferData) -> tuple[dict, list[dict]]:

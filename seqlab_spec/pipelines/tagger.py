@@ -21,15 +21,7 @@ from ..precision import autocast_dtype, resolve_precision
 from ..predict import TagPredictions, predict_tags
 from ..spec import Spec
 from ..train import CHECKPOINTS, build_trainer, log_history, set_seed, tagging_features, train_resumable
-from .common import (
-    Prepared,
-    eval_splits,
-    prediction_rows,
-    prepare_data,
-    score_split,
-    warn_truncated,
-    write_run,
-)
+from .common import Prepared, eval_splits, prepare_data, score_tagger, write_run
 from .driver import run_steps
 
 __all__ = [
@@ -82,27 +74,9 @@ def fit(spec: Spec, model: torch.nn.Module, tokenizer, data: Prepared, run_dir: 
 
 def evaluate(spec: Spec, model: torch.nn.Module, tokenizer, data: Prepared) -> tuple[dict, list[dict]]:
     """Span scores per split over every gold word (both readings, eval.mode the headline), and the prediction
-    rows with the model's raw tags."""
-    metrics: dict = {}
-    rows: list[dict] = []
-    dtype = autocast_dtype(resolve_precision(spec.train.precision))
-    for split in eval_splits(spec, data.splits):
-        gold = data.splits[split]
-        pred = predict_tags(
-            model,
-            tokenizer,
-            [s.tokens for s in gold],
-            data.labels,
-            spec.train.max_length,
-            spec.eval.batch_size,
-            autocast=dtype,
-        )
-        warn_truncated(
-            split, pred.truncated_words, pred.truncated_sentences, spec.train.max_length, pred.no_subword_words
-        )
-        metrics[split] = score_split(gold, pred.tags, spec.eval.mode, pred.truncated_words, pred.no_subword_words)
-        rows += prediction_rows(split, gold, pred.tags, spec.task.scheme, spec.eval.mode)
-    return metrics, rows
+    rows with the model's raw tags (`common.score_tagger` on the evaluated splits)."""
+    splits = {split: data.splits[split] for split in eval_splits(spec, data.splits)}
+    return score_tagger(spec, model, tokenizer, data.labels, splits)
 
 
 def save(
