@@ -159,11 +159,9 @@ def train_share(spec, scratch: Path) -> None:
     """A rank > 0: the same data, model and training as rank 0 (DDP needs every rank in every step), then
     nothing: rank 0 alone evaluates and writes the run."""
     from . import methods
+    from .pipelines.driver import fit_steps
 
-    pipeline = methods.pipeline(spec.method.name)
-    data = pipeline.prepare_data(spec)
-    model, tokenizer = pipeline.build_model(spec, data.labels)
-    pipeline.fit(spec, model, tokenizer, data, scratch)
+    fit_steps(methods.pipeline(spec.method.name), spec, scratch)
 
 
 def worker(run_dir: Path) -> int:

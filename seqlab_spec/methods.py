@@ -9,7 +9,9 @@ the package but its error type, so the spec can read it without torch; a pipelin
 A pipeline module provides `run(spec, run_dir) -> metrics` and `predict(model_dir, spec, sentences,
 batch_size) -> tags`; `prepare_data`, `build_model` and `fit` for data-parallel ranks > 0 (launch);
 optionally `preflight(spec, splits, config)`, the checks only its data and model can answer (DataError /
-ModelError). A method outside the package registers its row with `register` (see docs/ARCHITECTURE.md).
+ModelError). A method that trains writes the five steps (prepare_data, build_model, fit, evaluate, save) and
+`run` as one call to the pipeline driver, `pipelines.driver.run_steps`; one with nothing to train may write `run`
+itself. A method outside the package registers its row with `register` (see docs/ARCHITECTURE.md).
 """
 
 from __future__ import annotations

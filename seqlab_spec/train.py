@@ -32,24 +32,26 @@ from .tracking import backends, log_into_run_folder
 CHECKPOINTS = "checkpoints"  # the run folder's sub-folder of Trainer checkpoints (removed after training)
 
 
-def tagging_features(sentences: list[Sentence], tokenizer, labels: LabelSet, max_length: int) -> list[dict]:
-    """One dict per sentence: input_ids, attention_mask, first-subword labels (-100 elsewhere), length.
+def tagging_row(sentence: Sentence, tokenizer, labels: LabelSet, max_length: int) -> tuple[dict, list[int | None]]:
+    """One Trainer row (input_ids, attention_mask, first-subword labels with -100 elsewhere, length) and the
+    word index of each subword (None: special tokens), for rows that add inputs per word (OIE's relation tags).
 
     A dev/test type that train never saw is trained/selected as O here; final evaluation reads the gold strings.
     """
-    out = []
-    for s in sentences:
-        enc = encode_words(tokenizer, s.tokens, max_length)
-        ids = [labels.id(t) if t in labels else 0 for t in s.tags]
-        out.append(
-            {
-                "input_ids": enc.input_ids,
-                "attention_mask": [1] * len(enc.input_ids),
-                "labels": first_subword_labels(enc.word_ids, ids),
-                "length": len(enc.input_ids),
-            }
-        )
-    return out
+    enc = encode_words(tokenizer, sentence.tokens, max_length)
+    ids = [labels.id(t) if t in labels else 0 for t in sentence.tags]
+    row = {
+        "input_ids": enc.input_ids,
+        "attention_mask": [1] * len(enc.input_ids),
+        "labels": first_subword_labels(enc.word_ids, ids),
+        "length": len(enc.input_ids),
+    }
+    return row, enc.word_ids
+
+
+def tagging_features(sentences: list[Sentence], tokenizer, labels: LabelSet, max_length: int) -> list[dict]:
+    """One `tagging_row` per sentence: input_ids, attention_mask, first-subword labels (-100 elsewhere), length."""
+    return [tagging_row(s, tokenizer, labels, max_length)[0] for s in sentences]
 
 
 def metrics_from_logits(labels: LabelSet, mode: str = "strict") -> Callable:
@@ -194,23 +196,32 @@ def build_trainer(
     tokenizer,
     train_features: list[dict],
     dev_features: list[dict] | None,
-    labels: LabelSet,
+    labels: LabelSet | None,
     out: Path,
     collator=None,
     resumable: bool = False,
+    **arg_extra,
 ) -> Trainer:
-    """The Trainer of a tagger; `resumable`: checkpoints for `train_resumable` (see `training_arguments`)."""
+    """The Trainer of every pipeline (the tagger, each OIE stage, SIFT): `training_arguments`, OrderedTrainer's
+    batch order, `ProgressLines` and `resume_callbacks`. What differs between them is a parameter:
+
+    - `dev_features`: rows scored at each epoch end (None: no evaluation during training, as in sift);
+    - `labels`: the tag set of the dev span F1 (`metrics_from_logits`); None: no metrics (a generative model);
+    - `collator`: None is `PadBatch` on the tokenizer's pad id (OIE: its relation inputs; sift: prompts);
+    - `resumable`: checkpoints for `train_resumable` (see `training_arguments`);
+    - `arg_extra`: more TrainingArguments (OIE: `label_names`, its forward taking relation inputs too).
+    """
     from datasets import Dataset
 
-    args = training_arguments(spec, out, has_dev=bool(dev_features), resumable=resumable)
+    args = training_arguments(spec, out, has_dev=bool(dev_features), resumable=resumable, **arg_extra)
     trainer = OrderedTrainer(
         model=model,
         args=args,
         train_dataset=Dataset.from_list(train_features),
         eval_dataset=Dataset.from_list(dev_features) if dev_features else None,
         data_collator=collator or PadBatch(tokenizer.pad_token_id, pad_to_multiple_of=8),
-        compute_metrics=metrics_from_logits(labels, spec.eval.mode),
-        preprocess_logits_for_metrics=argmax_logits,
+        compute_metrics=metrics_from_logits(labels, spec.eval.mode) if labels is not None else None,
+        preprocess_logits_for_metrics=argmax_logits if labels is not None else None,
         callbacks=[ProgressLines(), *resume_callbacks(spec, resumable)],
     )
     trainer.remove_callback(PrinterCallback)  # ProgressLines prints the same, one readable line per log
@@ -261,16 +272,20 @@ def resume_callbacks(spec: Spec, resumable: bool = True) -> list[TrainerCallback
     return out
 
 
-def train_resumable(trainer: Trainer, out: Path) -> None:
+def train_resumable(trainer: Trainer, out: Path, resume: bool = True) -> None:
     """trainer.train(), continued from the last complete checkpoint in `out` when an interrupted run left one
     (`seqlab-spec run --resume`); the checkpoints are removed once training has finished.
 
     A fresh run folder has no checkpoints, so this only resumes inside a folder whose training was cut off.
+    `resume=False`: train from the start whatever `out` holds (a Trainer built without `resumable`, whose
+    checkpoints only select the best epoch), then remove them all the same.
     """
     from .checkpoints import discard_checkpoints, drop_incomplete_checkpoints, last_checkpoint
 
-    drop_incomplete_checkpoints(out)  # a kill while one was written: the Trainer would write into it again
-    last = last_checkpoint(out)
+    last = None
+    if resume:
+        drop_incomplete_checkpoints(out)  # a kill while one was written: the Trainer would write into it again
+        last = last_checkpoint(out)
     if last is not None:
         print(f"resuming training from {last} (step {last.name.rsplit('-', 1)[1]})", flush=True)
     log_into_run_folder(trainer, out.parent)

@@ -17,7 +17,7 @@ from tiny_models import single_thread
 
 from seqlab_spec.data.fewshot import has_span, sample_k_shot
 from seqlab_spec.errors import DataError, ModelError, SpecError
-from seqlab_spec.pipelines import for_method, oie
+from seqlab_spec.pipelines import for_method, oie, oie_train
 from seqlab_spec.spec import Spec
 from seqlab_spec.sweep import expand
 
@@ -230,7 +230,7 @@ def test_features_carry_the_relation_inputs_each_injection_reads(files, tmp_path
     from transformers import AutoTokenizer
 
     from seqlab_spec.data.encoding import encode_words
-    from seqlab_spec.models.multitask import rel_features
+    from seqlab_spec.models.oie_tagger import rel_features
 
     # precomputed relation tags (signal.source: file): exact, no parser involved
     rows = []
@@ -356,7 +356,7 @@ def test_few_shot_run_and_the_comparison_curve_agree(files, tmp_path):
 def test_mlm_wrapper_adds_the_masked_lm_loss_only_while_training():
     from transformers import BertConfig, BertModel
 
-    from seqlab_spec.models.multitask import OieTagger, OieTaggerWithMlm
+    from seqlab_spec.models.oie_tagger import OieTagger, OieTaggerWithMlm
 
     torch.manual_seed(0)
     backbone = BertModel(
@@ -583,7 +583,7 @@ def test_fit_resumes_at_the_latest_stage_with_a_checkpoint(files, tmp_path, monk
         calls.append((stage.name, out.name, resumable))
         return model, [{"step": 1, "loss": 0.5}]
 
-    monkeypatch.setattr(oie, "fit_stage", fake_stage)
+    monkeypatch.setattr(oie_train, "fit_stage", fake_stage)  # oie.fit is oie_train.fit
     spec = make_spec(files, signal="none", regime="few-shot", k=[2])
     oie.fit(spec, "model", None, data, tmp_path)
     assert calls == [("source", "checkpoints", True), ("target", "checkpoints-target", True)]

@@ -30,10 +30,8 @@ HEAD_FILE = "head.safetensors"
 
 
 def _is_peft(model: nn.Module) -> bool:
-    try:
-        from peft import PeftModel
-    except ImportError:  # peft is a dependency; without it nothing can be peft-wrapped
-        return False
+    from peft import PeftModel  # a dependency, imported when first needed
+
     return isinstance(model, PeftModel)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from ..data.fewshot import sample_k_shot
@@ -43,6 +44,42 @@ def score_split(
     scores["truncated_words"] = truncated_words
     scores["no_subword_words"] = no_subword_words
     return scores
+
+
+def score_tagger(
+    spec: Spec,
+    model,
+    tokenizer,
+    labels: LabelSet,
+    splits: dict[str, list[Sentence]],
+    word_features: Callable[[list[Sentence]], dict[str, list[list[int]]]] | None = None,
+) -> tuple[dict, list[dict]]:
+    """A tagger's evaluation (the encoder/unmask taggers and OieTagger): batched prediction (`predict_tags`) on
+    each named split, span scores over every gold word (both readings, eval.mode the headline) and the prediction
+    rows with the model's raw tags. `word_features(gold)`: extra inputs per word (OIE's implicit relation tags)."""
+    from ..precision import autocast_dtype, resolve_precision
+    from ..predict import predict_tags
+
+    metrics: dict = {}
+    rows: list[dict] = []
+    dtype = autocast_dtype(resolve_precision(spec.train.precision))
+    for split, gold in splits.items():
+        pred = predict_tags(
+            model,
+            tokenizer,
+            [s.tokens for s in gold],
+            labels,
+            spec.train.max_length,
+            spec.eval.batch_size,
+            autocast=dtype,
+            word_features=word_features(gold) if word_features else None,
+        )
+        warn_truncated(
+            split, pred.truncated_words, pred.truncated_sentences, spec.train.max_length, pred.no_subword_words
+        )
+        metrics[split] = score_split(gold, pred.tags, spec.eval.mode, pred.truncated_words, pred.no_subword_words)
+        rows += prediction_rows(split, gold, pred.tags, spec.task.scheme, spec.eval.mode)
+    return metrics, rows
 
 
 def prediction_rows(

