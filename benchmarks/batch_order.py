@@ -73,10 +73,10 @@ class TestAt(TrainerCallback):
 
 def run_arm(spec, data, feats_cache: dict, out: Path, budgets: list[int]) -> dict[str, Any]:
     """Train one arm from a fresh model; returns train seconds, tokens and strict test F1 at each budget."""
+    from seqlab_spec.evaluation.predict import predict_tags
     from seqlab_spec.pipelines.tagger import build_model
-    from seqlab_spec.precision import autocast_dtype, resolve_precision
-    from seqlab_spec.predict import predict_tags
-    from seqlab_spec.train import build_trainer, tagging_features
+    from seqlab_spec.training.precision import autocast_dtype, resolve_precision
+    from seqlab_spec.training.train import build_trainer, tagging_features
 
     model, tok = build_model(spec, data.labels)
     if "train" not in feats_cache:

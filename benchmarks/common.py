@@ -78,7 +78,7 @@ def machine() -> dict[str, Any]:
     """What the figures were measured on; load average says how busy the shared machine was."""
     import torch
 
-    from seqlab_spec.precision import cpu_has_fast_bf16
+    from seqlab_spec.training.precision import cpu_has_fast_bf16
 
     info: dict[str, Any] = {
         "cpu": _cpu_model(),

@@ -184,7 +184,7 @@ def main(argv: list[str] | None = None) -> int:
         print(SKIP_MESSAGE)
         return 0
     common.setup_env(args)
-    from seqlab_spec.precision import resolve_precision
+    from seqlab_spec.training.precision import resolve_precision
 
     try:
         import bitsandbytes  # noqa: F401

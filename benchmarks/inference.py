@@ -47,7 +47,7 @@ def finetune(spec, out: Path) -> Path:
     from seqlab_spec.models.encoder import save_encoder
     from seqlab_spec.pipelines.common import prepare_data
     from seqlab_spec.pipelines.tagger import build_model
-    from seqlab_spec.train import build_trainer, tagging_features
+    from seqlab_spec.training.train import build_trainer, tagging_features
 
     data = prepare_data(spec)
     model, tok = build_model(spec, data.labels)
@@ -126,12 +126,12 @@ def main(argv: list[str] | None = None) -> int:
     from transformers import pipeline
 
     from seqlab_spec.data.encoding import encode_words
-    from seqlab_spec.evaluate import span_scores
+    from seqlab_spec.evaluation.predict import predict_tags
+    from seqlab_spec.evaluation.scores import span_scores
     from seqlab_spec.models.encoder import load_encoder
     from seqlab_spec.pipelines.common import prepare_data
-    from seqlab_spec.precision import autocast_dtype, resolve_precision
-    from seqlab_spec.predict import predict_tags
     from seqlab_spec.spec.load import load_spec
+    from seqlab_spec.training.precision import autocast_dtype, resolve_precision
 
     tmp = Path(tempfile.mkdtemp(prefix="bench-infer-"))
     n_train, n_sent = (32, 24) if args.tiny else (args.train, args.sentences)

@@ -47,8 +47,8 @@ def first_setting(spec_file: Path, overrides: list[str], dest: Path) -> tuple[Pa
     """The spec's first run (a sweep's first combination) as its own YAML file; returns it and its name."""
     import yaml
 
+    from seqlab_spec.runner.sweep import expand
     from seqlab_spec.spec.load import load_spec
-    from seqlab_spec.sweep import expand
 
     spec = expand(load_spec(spec_file, overrides))[0]
     dest.write_text(yaml.safe_dump(spec.model_dump(mode="json"), sort_keys=False))

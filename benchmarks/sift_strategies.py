@@ -98,7 +98,7 @@ def _spec(args, model_name: str | None, strategy: str, k: int):
 
 def f1_run(args, model_name: str | None, strategy: str, k: int) -> dict[str, Any]:
     """Train and score one (strategy, k) with the pipeline's own steps; train tokens counted by a hook."""
-    from seqlab_spec.evaluate import headline
+    from seqlab_spec.evaluation.scores import headline
     from seqlab_spec.pipelines import sift
 
     spec = _spec(args, model_name, strategy, k)
@@ -142,8 +142,8 @@ def throughput(args, model_name: str | None) -> dict[str, Any]:
     import torch
 
     from seqlab_spec.pipelines import sift
-    from seqlab_spec.precision import autocast_dtype, resolve_precision
     from seqlab_spec.sift.collator import SiftCollator
+    from seqlab_spec.training.precision import autocast_dtype, resolve_precision
 
     spec = _spec(args, model_name, "mrc", args.throughput_k)
     data = sift.prepare_data(spec)

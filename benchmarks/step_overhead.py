@@ -89,7 +89,7 @@ def per_step(ends: list[float], warmup: int) -> float:
 
 def pipeline_arm(spec, data, out: Path, steps: int, warmup: int, optim: str | None = None, profile: list | None = None):
     from seqlab_spec.pipelines.tagger import build_model
-    from seqlab_spec.train import build_trainer, tagging_features
+    from seqlab_spec.training.train import build_trainer, tagging_features
 
     spec = spec.model_copy(update={"train": spec.train.model_copy(update={"max_steps": warmup + steps})})
 
@@ -130,8 +130,8 @@ def hand_arm(spec, data, steps: int, warmup: int):
     from transformers.trainer_pt_utils import LengthGroupedSampler
 
     from seqlab_spec.pipelines.tagger import build_model
-    from seqlab_spec.precision import autocast_dtype, resolve_precision
-    from seqlab_spec.train import tagging_features
+    from seqlab_spec.training.precision import autocast_dtype, resolve_precision
+    from seqlab_spec.training.train import tagging_features
 
     t = spec.train
     dtype = autocast_dtype(resolve_precision(t.precision))

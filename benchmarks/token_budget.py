@@ -36,7 +36,7 @@ def run_arm(spec_file: str, sets: list[str], tmp: Path):
     """One run of the library's pipeline: training seconds, real tokens, steps and test F1."""
 
     def arm() -> dict[str, float]:
-        from seqlab_spec.evaluate import headline, headline_f1
+        from seqlab_spec.evaluation.scores import headline, headline_f1
         from seqlab_spec.pipelines import for_method
         from seqlab_spec.spec.load import load_spec
 

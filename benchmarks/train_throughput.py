@@ -184,7 +184,7 @@ def seqlab_arm(spec, data, out: Path, pad_multiple: int | None = 8):
     """The library's path: the same objects `seqlab-spec run --no-notebook` trains. `pad_multiple=None`: the
     same with the collator padding to the longest sentence only (the library pads to a multiple of 8)."""
     from seqlab_spec.pipelines.tagger import build_model
-    from seqlab_spec.train import PadBatch, build_trainer, tagging_features
+    from seqlab_spec.training.train import PadBatch, build_trainer, tagging_features
 
     name = "seqlab" if pad_multiple == 8 else "seqlab-pad1"
     if spec.model.attn_implementation == "eager":
@@ -219,7 +219,7 @@ def bench_model(
     name: str, spec, rounds: int, ablations: bool, peak_n: int, only: list[str] | None = None
 ) -> dict[str, Any]:
     from seqlab_spec.pipelines.common import prepare_data
-    from seqlab_spec.precision import resolve_precision
+    from seqlab_spec.training.precision import resolve_precision
 
     data = prepare_data(spec)
     out = Path(tempfile.mkdtemp(prefix=f"bench-train-{name}-"))

@@ -5,7 +5,7 @@ Two parts:
 1. Step time, one process, one model: the same batch trained (forward, backward, optimizer step) under each
    pattern in turn, rounds alternating (ABC, CBA, ...); per round the ratio to 0000. Removing the mask should
    cost nothing measurable (a bidirectional layer gets a padding mask instead of the causal flag).
-2. F1, one library run per pattern (`seqlab_spec.execute.run_one`, the `--no-notebook` path) with the same seed,
+2. F1, one library run per pattern (`seqlab_spec.runner.execute.run_one`, the `--no-notebook` path) with the same seed,
    data, steps and settings; then the encoder baseline on the same sentences. Expensive: size it with
    --train / --epochs. The JSON is rewritten after every run, so a cut-off job keeps what it finished.
 
@@ -84,8 +84,8 @@ def step_time(args, spec, rounds: int) -> dict[str, Any]:
 
     from seqlab_spec.pipelines.common import prepare_data
     from seqlab_spec.pipelines.tagger import build_model
-    from seqlab_spec.precision import autocast_dtype, resolve_precision
-    from seqlab_spec.train import tagging_features
+    from seqlab_spec.training.precision import autocast_dtype, resolve_precision
+    from seqlab_spec.training.train import tagging_features
 
     data = prepare_data(spec)
     model, tokenizer = build_model(spec, data.labels)
@@ -126,9 +126,9 @@ def step_time(args, spec, rounds: int) -> dict[str, Any]:
 
 
 def one_run(spec, out: Path) -> dict[str, Any]:
-    from seqlab_spec.evaluate import headline_f1
-    from seqlab_spec.execute import run_one
-    from seqlab_spec.rundir import read_json
+    from seqlab_spec.evaluation.scores import headline_f1
+    from seqlab_spec.runner.execute import run_one
+    from seqlab_spec.runner.rundir import read_json
 
     t0 = time.time()
     run_dir = run_one(spec, out, use_notebook=False)

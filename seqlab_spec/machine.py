@@ -71,7 +71,7 @@ def installed(package: str) -> bool:
 
 def device_summary() -> str:
     """Print what this machine offers and return 'cuda' or 'cpu' (the notebooks size their defaults by it)."""
-    from .precision import cpu_has_fast_bf16, resolve_precision
+    from .training.precision import cpu_has_fast_bf16, resolve_precision
 
     if has_cuda():
         import torch
@@ -144,7 +144,7 @@ def train_problems(spec: Spec) -> list[str]:
 
 def tracking_problems(spec: Spec) -> list[str]:
     """Each `run.report_to` backend's package is installed."""
-    from .tracking import PACKAGES, backends
+    from .training.tracking import PACKAGES, backends
 
     rows = []
     for name in backends(spec):

@@ -60,7 +60,7 @@ def resolve_params(
     run folder gets the spec's spec.yaml unless it has one (`seqlab-spec run` writes it), so a run stepped
     through by hand is a run folder like any other (`seqlab-spec report`, comparisons).
     """
-    from .rundir import RUN_FILES, create_run_dir, write_resolved_spec
+    from .runner.rundir import RUN_FILES, create_run_dir, write_resolved_spec
     from .shipped import checkout_root
     from .spec.load import load_spec, spec_from_params
 
@@ -159,7 +159,7 @@ def alignment_table(tokenizer, words: list[str], tags: list[str], max_length: in
 
 def split_f1_lines(metrics: dict[str, Any], splits: Sequence[str]) -> str:
     """One line per scored split of `splits`: headline micro F1, P and R (its reading named), conlleval F1."""
-    from .evaluate import headline
+    from .evaluation.scores import headline
 
     lines = []
     for split in splits:
@@ -202,8 +202,8 @@ def sweep_spec(
 def comparison(run_dirs: Sequence[Path], png: Path, title: str) -> str:
     """The comparison report of run folders (markdown table, as `seqlab-spec report` writes it), with its F1
     bars written to `png`."""
-    from .plots import f1_bars
-    from .report import compare
+    from .evaluation.plots import f1_bars
+    from .runner.report import compare
 
     table, bars = compare(list(run_dirs))
     f1_bars(bars, png, title=title)

@@ -77,7 +77,7 @@ def _process_state_restored():
 @pytest.fixture(scope="session")
 def tiny_run(tmp_path_factory) -> Path:
     """One quickstart run through the library (--no-notebook path) with tiny settings."""
-    from seqlab_spec.execute import run_spec
+    from seqlab_spec.runner.execute import run_spec
     from seqlab_spec.spec.load import load_spec
 
     out = tmp_path_factory.mktemp("runs")

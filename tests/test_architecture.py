@@ -93,8 +93,8 @@ def test_the_graph_reads_relative_function_level_and_package_imports() -> None:
     graph = import_graph()
     assert "seqlab_spec.spec.root" in graph["seqlab_spec.spec"]  # `from .root import Spec` in __init__
     assert "seqlab_spec.signals.oie" in graph["seqlab_spec.signals.cache"]  # `from . import oie`
-    assert "seqlab_spec.checkpoints" in graph["seqlab_spec.train"]  # inside train_resumable
-    assert "seqlab_spec.spec.load" in graph["seqlab_spec.resume"]  # inside resume_spec
+    assert "seqlab_spec.training.checkpoints" in graph["seqlab_spec.training.train"]  # inside train_resumable
+    assert "seqlab_spec.spec.load" in graph["seqlab_spec.runner.resume"]  # inside resume_spec
 
 
 def test_no_import_cycles() -> None:

@@ -131,7 +131,7 @@ def test_an_eval_split_without_data_is_an_error_validate_reports(tmp_path: Path,
 
 def test_unset_eval_splits_evaluates_the_splits_the_data_has(caplog, capsys) -> None:
     from seqlab_spec.pipelines.common import eval_splits, prepare_data
-    from seqlab_spec.preflight import preflight
+    from seqlab_spec.runner.preflight import preflight
     from seqlab_spec.spec.load import load_spec
 
     spec = load_spec(QUICKSTART, [*TINY, "eval.splits=null", "data.test=null"])

@@ -12,8 +12,8 @@ import pytest
 from conftest import ROOT, TINY
 from tiny_models import single_thread
 
-from seqlab_spec.execute import run_spec
 from seqlab_spec.models.tiny import save_tiny_decoder, save_tiny_encoder
+from seqlab_spec.runner.execute import run_spec
 from seqlab_spec.spec.load import load_spec
 
 LORA = "model.peft={method: lora, r: 4, alpha: 8, dropout: 0.0, target_modules: all-linear}"

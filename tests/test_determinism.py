@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from conftest import ROOT, TINY, without_timings
 
-from seqlab_spec.execute import run_spec
+from seqlab_spec.runner.execute import run_spec
 from seqlab_spec.spec.load import load_spec
 
 

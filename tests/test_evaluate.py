@@ -11,7 +11,7 @@ from seqeval.scheme import IOB2
 
 from seqlab_spec.data.schemes import to_bio
 from seqlab_spec.errors import DataError
-from seqlab_spec.evaluate import (
+from seqlab_spec.evaluation.scores import (
     MODES,
     READINGS,
     format_scores,
@@ -263,7 +263,7 @@ def test_prediction_rows_keep_raw_tags_and_rescore_to_the_headline():
 def test_run_summary_names_the_reading():
     from seqlab_spec.data.types import Sentence
     from seqlab_spec.pipelines.common import prediction_rows, score_split
-    from seqlab_spec.report import summary_lines
+    from seqlab_spec.runner.report import summary_lines
 
     gold = [Sentence(["a", "b", "c"], ["B-A", "I-A", "O"])]
     pred = [["I-A", "I-A", "O"]]

@@ -19,8 +19,8 @@ from conftest import ROOT, TINY
 from seqlab_spec.cli import main
 from seqlab_spec.data.load import load_splits
 from seqlab_spec.errors import DataError
-from seqlab_spec.predict_cli import parse_input, read_input
-from seqlab_spec.preflight import preflight
+from seqlab_spec.evaluation.predict_file import parse_input, read_input
+from seqlab_spec.runner.preflight import preflight
 from seqlab_spec.spec.load import load_spec
 
 F = ROOT / "tests" / "fixtures" / "bad_input"

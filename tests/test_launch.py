@@ -1,4 +1,4 @@
-"""seqlab_spec.launch: torchrun command and environment, what it refuses before starting anything, and a real
+"""seqlab_spec.runner.launch: torchrun command and environment, what it refuses before starting anything, and a real
 2-process gloo run on CPU against a single-process run with the same global batch."""
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import pytest
 from conftest import ROOT, TINY
 
 from seqlab_spec.errors import SeqlabError, SpecError
-from seqlab_spec.launch import (
+from seqlab_spec.runner.launch import (
     NPROC_ENV,
     RANK_LOGS_ENV,
     LaunchError,
@@ -34,7 +34,7 @@ def test_torchrun_command_runs_the_worker_module_on_this_interpreter(tmp_path: P
         "--standalone",
         "--nproc_per_node=3",
         "-m",
-        "seqlab_spec.launch",
+        "seqlab_spec.runner.launch",
         str(tmp_path / "run"),
     ]
 
@@ -50,7 +50,7 @@ def test_an_accelerate_config_starts_the_same_workers_through_accelerate_launch(
         "--num_processes",
         "4",
         "-m",
-        "seqlab_spec.launch",
+        "seqlab_spec.runner.launch",
         str(tmp_path / "run"),
     ]
 
@@ -96,7 +96,7 @@ def test_refuses_notebooks_and_bad_process_counts_before_writing_anything(tmp_pa
 
 def test_runs_through_the_runner_with_its_run_folders_and_sweep_report(tmp_path: Path, monkeypatch, capsys) -> None:
     """launch = run_spec with torchrun workers executing each prepared folder: same folders, same report name."""
-    from seqlab_spec import launch as launch_mod
+    from seqlab_spec.runner import launch as launch_mod
 
     started: list[Path] = []
     monkeypatch.setattr(launch_mod, "_run_workers", lambda run_dir, nproc, config: started.append(run_dir))
@@ -143,7 +143,7 @@ def _rows(run: Path) -> list[dict]:
 
 @pytest.mark.slow
 def test_two_gloo_processes_match_one_process_with_the_same_global_batch(tiny_bert: Path, tmp_path: Path, capfd):
-    from seqlab_spec.execute import run_spec
+    from seqlab_spec.runner.execute import run_spec
     from seqlab_spec.spec.load import load_spec
 
     # random batches (not length-grouped) so a global batch of 16 = the two ranks' 8 + 8; fp32, no dropout
@@ -191,7 +191,7 @@ def test_a_secondary_rank_stops_after_training(module: str, monkeypatch, tmp_pat
     """Rank 0 alone evaluates and writes: a rank > 0 returns as soon as fit() is done."""
     import importlib
 
-    from seqlab_spec.launch import train_share
+    from seqlab_spec.runner.launch import train_share
 
     pipeline = importlib.import_module(f"seqlab_spec.pipelines.{module}")
     method = {"tagger": "encoder", "sift": "sift", "oie": "oie-multitask"}[module]

@@ -13,7 +13,7 @@ import pytest
 from conftest import ROOT
 
 from seqlab_spec import cli, methods
-from seqlab_spec.evaluate import span_scores
+from seqlab_spec.evaluation.scores import span_scores
 from seqlab_spec.methods import MethodEntry
 from seqlab_spec.spec.load import load_spec
 
@@ -31,7 +31,7 @@ from pydantic import Field
 
 from seqlab_spec.errors import DataError
 from seqlab_spec.pipelines.common import eval_splits, prediction_rows, prepare_data, score_split
-from seqlab_spec.rundir import write_run
+from seqlab_spec.runner.rundir import write_run
 from seqlab_spec.spec.method import MethodSection
 
 
@@ -139,7 +139,7 @@ def test_a_registered_method_runs_through_the_cli_with_nothing_else_edited(toy, 
     assert (record["status"], record["notebook"]) == ("complete", False)
 
     # `seqlab-spec predict` reaches the toy's predict loader through the registry
-    from seqlab_spec.predict_cli import predict_file
+    from seqlab_spec.evaluation.predict_file import predict_file
 
     text = "\n".join(json.dumps({"tokens": r["tokens"]}) for r in test[:5])
     predicted = predict_file(runs[0], text, "input.jsonl")

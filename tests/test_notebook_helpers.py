@@ -11,11 +11,11 @@ import torch
 from conftest import ROOT
 
 from seqlab_spec.notebook import comparison, default_spec, first_run, resolve_params, split_f1_lines, sweep_spec
-from seqlab_spec.report import compare
-from seqlab_spec.rundir import load_run, write_resolved_spec
+from seqlab_spec.runner.report import compare
+from seqlab_spec.runner.rundir import load_run, write_resolved_spec
+from seqlab_spec.runner.sweep import expand
 from seqlab_spec.shipped import shipped_spec
 from seqlab_spec.spec.load import load_spec
-from seqlab_spec.sweep import expand
 
 SMALL = ["data.limit.train=1500", "train.epochs=1"]
 

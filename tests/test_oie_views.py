@@ -9,8 +9,8 @@ from types import SimpleNamespace
 import pytest
 
 from seqlab_spec.data.types import Sentence
+from seqlab_spec.evaluation.plots import few_shot_curve, mask_grid
 from seqlab_spec.pipelines import oie_compare
-from seqlab_spec.plots import few_shot_curve, mask_grid
 from seqlab_spec.signals.oie import Triple
 
 SPAN = (

@@ -22,7 +22,7 @@ def _spec(**train) -> Spec:
 
 
 def test_every_optimizer_field_reaches_training_arguments(tmp_path: Path) -> None:
-    from seqlab_spec.train import training_arguments
+    from seqlab_spec.training.train import training_arguments
 
     spec = _spec(
         optim="adamw_torch",
@@ -48,7 +48,7 @@ def test_every_optimizer_field_reaches_training_arguments(tmp_path: Path) -> Non
 
 def test_cosine_schedule_reaches_the_trainer(tmp_path: Path) -> None:
     """The Trainer's scheduler follows lr_scheduler: cosine is at half the peak halfway through."""
-    from seqlab_spec.train import training_arguments
+    from seqlab_spec.training.train import training_arguments
 
     args = training_arguments(_spec(lr_scheduler="cosine", lr=1.0, max_steps=10), tmp_path, has_dev=False)
     from transformers import Trainer
@@ -88,7 +88,7 @@ def lora_llama_tagger(tmp_path_factory):
 def test_weight_decay_skips_norms_and_biases_of_a_lora_llama_tagger(lora_llama_tagger, tmp_path: Path) -> None:
     """Exactly the LoRA matrices and the head's weight decay; the head's bias does not; the (frozen) RMSNorms
     are excluded by name, as are all biases, in the Trainer's optimizer groups as in decay_parameter_names."""
-    from seqlab_spec.train import decay_parameter_names, training_arguments
+    from seqlab_spec.training.train import decay_parameter_names, training_arguments
 
     spec, model = lora_llama_tagger
     names = set(decay_parameter_names(model))
@@ -122,7 +122,7 @@ def test_weight_decay_skips_norms_and_biases_of_a_lora_llama_tagger(lora_llama_t
 
 
 def test_eight_bit_adamw_on_a_cpu_fails_in_preflight_in_one_line(monkeypatch) -> None:
-    from seqlab_spec import preflight
+    from seqlab_spec.runner import preflight
 
     monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
     spec = load_spec(QUICKSTART, ["train.optim=paged_adamw_8bit"])
@@ -135,7 +135,7 @@ def test_eight_bit_adamw_on_a_cpu_fails_in_preflight_in_one_line(monkeypatch) ->
 
 
 def test_unmask_gpu_spec_carries_the_thesis_recipe() -> None:
-    from seqlab_spec.sweep import expand
+    from seqlab_spec.runner.sweep import expand
 
     spec = load_spec(ROOT / "specs" / "unmask_conll03_gpu.yaml", env=spec_env())
     t, p = spec.train, spec.model.peft
@@ -173,7 +173,7 @@ def test_gpu_specs_validate_portably_from_the_cli(name: str, capsys, monkeypatch
 
 
 def test_bucketed_batches_are_sorted_pools_in_seeded_random_order() -> None:
-    from seqlab_spec.ordering import POOL_BATCHES, BucketedSampler, bucketed_batches, epoch_generator
+    from seqlab_spec.training.ordering import POOL_BATCHES, BucketedSampler, bucketed_batches, epoch_generator
 
     g = torch.Generator().manual_seed(0)
     lengths = torch.randint(1, 60, (POOL_BATCHES * 4 * 3 + 5,), generator=g).tolist()  # 2 pools of 4 + a short
@@ -204,8 +204,8 @@ def test_bucketed_batches_are_sorted_pools_in_seeded_random_order() -> None:
 def test_trainer_draws_bucketed_batches_per_spec(tmp_path: Path) -> None:
     from datasets import Dataset
 
-    from seqlab_spec.ordering import BucketedSampler, OrderedTrainer
-    from seqlab_spec.train import training_arguments
+    from seqlab_spec.training.ordering import BucketedSampler, OrderedTrainer
+    from seqlab_spec.training.train import training_arguments
 
     data = Dataset.from_list([{"input_ids": [1] * n, "length": n} for n in range(1, 41)])
     for order, kind in [

@@ -12,11 +12,11 @@ import pytest
 from conftest import ROOT, TINY
 from tiny_models import single_thread
 
-from seqlab_spec import preflight as preflight_module
 from seqlab_spec.datasets import resolve as pkg
 from seqlab_spec.errors import SpecError
-from seqlab_spec.execute import run_spec
-from seqlab_spec.preflight import preflight
+from seqlab_spec.runner import preflight as preflight_module
+from seqlab_spec.runner.execute import run_spec
+from seqlab_spec.runner.preflight import preflight
 from seqlab_spec.spec.load import load_spec
 
 pytestmark = pytest.mark.slow

@@ -13,8 +13,8 @@ import yaml
 from conftest import ROOT
 
 from seqlab_spec.errors import DataError
-from seqlab_spec.predict_cli import parse_input, predict_file
-from seqlab_spec.report import compare
+from seqlab_spec.evaluation.predict_file import parse_input, predict_file
+from seqlab_spec.runner.report import compare
 
 pytestmark = pytest.mark.slow
 

@@ -51,7 +51,7 @@ def test_training_runs_without_progress_bars(tmp_path: Path, bars_on) -> None:
     """Checkpoints are saved (and the best model reloaded) inside trainer.train(): train_resumable quiets it."""
     from types import SimpleNamespace
 
-    from seqlab_spec.train import train_resumable
+    from seqlab_spec.training.train import train_resumable
 
     class Recorder:  # what train_resumable touches of a Trainer: its arguments, callbacks and train()
         seen: list[bool] = []

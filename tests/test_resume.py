@@ -17,11 +17,11 @@ import pytest
 import torch
 from conftest import ROOT, TINY, without_timings
 
-from seqlab_spec.checkpoints import discard_checkpoints, drop_incomplete_checkpoints, last_checkpoint
 from seqlab_spec.cli import main
-from seqlab_spec.resume import resume_spec, spec_changes
-from seqlab_spec.rundir import clear_leftovers, write_json, write_resolved_spec
+from seqlab_spec.runner.resume import resume_spec, spec_changes
+from seqlab_spec.runner.rundir import clear_leftovers, write_json, write_resolved_spec
 from seqlab_spec.spec.load import load_spec
+from seqlab_spec.training.checkpoints import discard_checkpoints, drop_incomplete_checkpoints, last_checkpoint
 
 QUICKSTART = ROOT / "specs" / "quickstart.yaml"
 
@@ -121,7 +121,7 @@ def test_spec_changes_rows() -> None:
 
 
 def test_resumable_arguments_checkpoint_each_epoch_with_optimizer_state(tmp_path: Path) -> None:
-    from seqlab_spec.train import training_arguments
+    from seqlab_spec.training.train import training_arguments
 
     spec = load_spec(QUICKSTART, TINY)
     plain = training_arguments(spec, tmp_path, has_dev=False)
@@ -140,7 +140,7 @@ def test_resumable_arguments_checkpoint_each_epoch_with_optimizer_state(tmp_path
 def test_epoch_order_depends_on_seed_and_epoch_only() -> None:
     from transformers.trainer_pt_utils import LengthGroupedSampler
 
-    from seqlab_spec.train import EpochSeededOrder
+    from seqlab_spec.training.train import EpochSeededOrder
 
     lengths = [3, 9, 4, 4, 12, 7, 5, 8, 6, 10, 2, 11] * 4
     sampler = LengthGroupedSampler(4, lengths=lengths)
@@ -160,7 +160,7 @@ def test_epoch_order_depends_on_seed_and_epoch_only() -> None:
 def test_checkpoint_every_n_steps() -> None:
     from transformers import TrainerControl
 
-    from seqlab_spec.train import CheckpointEvery
+    from seqlab_spec.training.train import CheckpointEvery
 
     saves = []
     for step in range(1, 8):
@@ -181,7 +181,7 @@ def tiny_training():
 
     from seqlab_spec.models.registry import load_tokenizer, resolve
     from seqlab_spec.pipelines.common import prepare_data
-    from seqlab_spec.train import build_trainer, set_seed, tagging_features
+    from seqlab_spec.training.train import build_trainer, set_seed, tagging_features
 
     spec = load_spec(
         QUICKSTART,
@@ -234,7 +234,7 @@ def tiny_training():
 
 @pytest.fixture(scope="module")
 def uninterrupted(tiny_training, tmp_path_factory):
-    from seqlab_spec.train import train_resumable
+    from seqlab_spec.training.train import train_resumable
 
     out = tmp_path_factory.mktemp("uninterrupted") / "checkpoints"
     trainer = tiny_training(out)
@@ -250,7 +250,7 @@ def test_resumed_training_equals_uninterrupted(
 ) -> None:
     """Stopped after step 4 (last checkpoint: the end of epoch 1) or 5 (mid-epoch 2, where the batch order
     must not come from the global RNG): resumed, the weights and the log equal the uninterrupted run's."""
-    from seqlab_spec.train import train_resumable
+    from seqlab_spec.training.train import train_resumable
 
     out = tmp_path / "checkpoints"
     with pytest.raises(_Stop):
@@ -327,7 +327,7 @@ def test_what_cannot_be_resumed(tmp_path: Path, capsys) -> None:
 
 
 def test_a_live_run_is_not_resumed_twice(tmp_path: Path, capsys) -> None:
-    from seqlab_spec.resume import check_resumable
+    from seqlab_spec.runner.resume import check_resumable
 
     sleeper = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
     try:

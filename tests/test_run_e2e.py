@@ -10,9 +10,9 @@ import pytest
 from conftest import ROOT, TINY
 
 from seqlab_spec.data.schemes import to_bio
-from seqlab_spec.evaluate import READINGS, strict_spans
-from seqlab_spec.execute import run_spec
-from seqlab_spec.rundir import RUN_FILES
+from seqlab_spec.evaluation.scores import READINGS, strict_spans
+from seqlab_spec.runner.execute import run_spec
+from seqlab_spec.runner.rundir import RUN_FILES
 from seqlab_spec.spec.load import load_spec
 
 pytestmark = pytest.mark.slow
@@ -85,7 +85,7 @@ def test_notebook_run_equals_library_run(tiny_run: Path, tmp_path: Path) -> None
 
 
 def test_a_run_never_overwrites_a_folder(tmp_path: Path) -> None:
-    from seqlab_spec.rundir import create_run_dir
+    from seqlab_spec.runner.rundir import create_run_dir
 
     a = create_run_dir(tmp_path, "x")
     (a / "metrics.json").write_text("{}")
@@ -95,7 +95,7 @@ def test_a_run_never_overwrites_a_folder(tmp_path: Path) -> None:
 
 def test_run_folder_path_is_absolute_for_a_relative_out_dir(tmp_path: Path, monkeypatch) -> None:
     """The notebook kernel runs in notebooks/: a relative run folder would land there."""
-    from seqlab_spec.rundir import create_run_dir
+    from seqlab_spec.runner.rundir import create_run_dir
 
     monkeypatch.chdir(tmp_path)
     run = create_run_dir("runs", "x")

@@ -16,7 +16,7 @@ from tiny_models import single_thread, tiny_causal_lm
 from seqlab_spec.data.types import Sentence
 from seqlab_spec.errors import ModelError
 from seqlab_spec.pipelines import sift
-from seqlab_spec.rundir import create_run_dir, write_resolved_spec
+from seqlab_spec.runner.rundir import create_run_dir, write_resolved_spec
 from seqlab_spec.sift.formats import COUNT_KEYS
 from seqlab_spec.sift.masks import IGNORE
 from seqlab_spec.sift.prompt import build_prompt
@@ -131,7 +131,7 @@ def test_predict_on_the_saved_model_equals_the_evaluation(tiny_run: Path, tiny_r
 
 
 def test_the_predict_command_reads_a_sift_run_folder(tiny_run: Path) -> None:
-    from seqlab_spec.predict_cli import predict_file
+    from seqlab_spec.evaluation.predict_file import predict_file
 
     test_rows = [r for r in _rows(tiny_run) if r["split"] == "test"]
     text = "".join(json.dumps({"tokens": r["tokens"]}) + "\n" for r in test_rows)
@@ -191,7 +191,7 @@ def test_fit_trains_only_the_adapter(tiny_root: Path, tmp_path: Path) -> None:
 
 
 def test_a_sweep_over_strategies_gives_one_named_run_each(tiny_root: Path) -> None:
-    from seqlab_spec.sweep import expand
+    from seqlab_spec.runner.sweep import expand
 
     spec = Spec.model_validate(spec_dict(tiny_root, sweep={"loss.strategy": ["vanilla", "src", "mrc"]}))
     runs = expand(spec)
@@ -210,8 +210,8 @@ def test_a_sweep_over_strategies_gives_one_named_run_each(tiny_root: Path) -> No
 
 @pytest.mark.slow  # three tiny runs and a report: ~20 s
 def test_sweep_runs_and_the_report_compares_the_strategies(tiny_root: Path, tmp_path: Path) -> None:
-    from seqlab_spec.execute import run_spec
-    from seqlab_spec.report import compare
+    from seqlab_spec.runner.execute import run_spec
+    from seqlab_spec.runner.report import compare
 
     spec = Spec.model_validate(spec_dict(tiny_root, sweep={"loss.strategy": ["vanilla", "src", "mrc"]},
                                          eval={"splits": ["test"]}, run={"save_model": False}))
@@ -256,7 +256,7 @@ def test_notebook_04_runs_with_tiny_parameters(tiny_root: Path, tiny_run: Path, 
 
 
 def test_strategy_sweep_applies_the_settings_to_every_run(tiny_root: Path) -> None:
-    from seqlab_spec.sweep import expand
+    from seqlab_spec.runner.sweep import expand
 
     spec = Spec.model_validate(spec_dict(tiny_root))
     sweep = sift.strategy_sweep(spec, {"train.max_steps": 1, "data.limit.test": 2, "method.k": 0})
@@ -397,8 +397,8 @@ def test_a_tokenizer_without_eos_is_refused_before_any_run_folder(tmp_path: Path
     with the default WordPiece tokenizer) stops in preflight, with the fix, and leaves no run folder."""
     from conftest import ROOT, TINY
 
-    from seqlab_spec.execute import run_spec
     from seqlab_spec.models.tiny import save_tiny_decoder
+    from seqlab_spec.runner.execute import run_spec
     from seqlab_spec.spec.load import load_spec
 
     model = save_tiny_decoder(tmp_path / "tiny-wordpiece")

@@ -11,7 +11,7 @@ from conftest import ROOT, TINY
 
 from seqlab_spec import cli, machine
 from seqlab_spec.spec.load import load_spec
-from seqlab_spec.train import training_arguments
+from seqlab_spec.training.train import training_arguments
 
 QUICKSTART = ROOT / "specs" / "quickstart.yaml"
 
@@ -38,7 +38,7 @@ def test_tensorboard_event_files_land_in_the_run_folder(tmp_path: Path) -> None:
     pytest.importorskip("tensorboard", reason="tensorboard is not installed (pip install 'seqlab-spec[tracking]')")
     from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
-    from seqlab_spec.execute import run_spec
+    from seqlab_spec.runner.execute import run_spec
 
     (run_dir,) = run_spec(load_spec(QUICKSTART, [*TINY, "run.report_to=tensorboard"]), tmp_path, use_notebook=False)
     events = list((run_dir / "tensorboard").glob("events.out.tfevents.*"))

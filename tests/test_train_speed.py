@@ -13,9 +13,9 @@ from conftest import ROOT, TINY
 
 from seqlab_spec.errors import NotAvailableError
 from seqlab_spec.machine import check_train_switches
-from seqlab_spec.ordering import TokenBudgetBatches
 from seqlab_spec.spec.load import load_spec
-from seqlab_spec.train import training_arguments
+from seqlab_spec.training.ordering import TokenBudgetBatches
+from seqlab_spec.training.train import training_arguments
 
 QUICKSTART = ROOT / "specs" / "quickstart.yaml"
 LENGTHS = [5, 30, 7, 7, 12, 40, 9, 11, 3, 25, 25, 8, 100, 6, 14]
@@ -105,7 +105,7 @@ def test_pad_batch_equals_transformers_token_classification_collator(multiple) -
     from seqlab_spec.data.labels import LabelSet
     from seqlab_spec.data.types import Sentence
     from seqlab_spec.models.registry import load_tokenizer, resolve
-    from seqlab_spec.train import PadBatch, tagging_features
+    from seqlab_spec.training.train import PadBatch, tagging_features
 
     tok = load_tokenizer(resolve("minilm-l6"))
     sents = [

@@ -9,8 +9,8 @@ import pytest
 from conftest import ROOT, TINY, without_timings
 from tiny_models import tiny_causal_lm
 
-from seqlab_spec.execute import run_spec
-from seqlab_spec.predict_cli import predict_file
+from seqlab_spec.evaluation.predict_file import predict_file
+from seqlab_spec.runner.execute import run_spec
 from seqlab_spec.spec.load import load_spec
 
 pytestmark = pytest.mark.slow

@@ -74,7 +74,7 @@ trainer = tagger.fit(spec, model, tokenizer, data, run_dir)
 # %%
 from IPython.display import HTML, display
 
-from seqlab_spec.evaluate import format_scores
+from seqlab_spec.evaluation.scores import format_scores
 from seqlab_spec.notebook import compare_html
 
 metrics, rows = tagger.evaluate(spec, trainer.model, tokenizer, data)
@@ -88,8 +88,8 @@ display(HTML(compare_html(rows, n=4, split="test")))
 # transformers or `seqlab-spec predict`).
 
 # %%
-from seqlab_spec.plots import learning_curve
-from seqlab_spec.train import log_history
+from seqlab_spec.evaluation.plots import learning_curve
+from seqlab_spec.training.train import log_history
 
 metrics = tagger.save(spec, run_dir, trainer.model, tokenizer, trainer, metrics, rows, time.time() - T0)
 learning_curve(log_history(trainer), title=spec.name)

@@ -81,7 +81,7 @@ trainer = tagger.fit(spec, model, tokenizer, data, run_dir)
 # it shows and gives the other one's micro F1 under it; metrics.json holds both; the numbers equal seqeval's.
 
 # %%
-from seqlab_spec.evaluate import format_scores
+from seqlab_spec.evaluation.scores import format_scores
 from seqlab_spec.notebook import compare_html
 
 metrics, rows = tagger.evaluate(spec, trainer.model, tokenizer, data)
@@ -90,8 +90,8 @@ for split, scores in metrics.items():
 display(HTML(compare_html(rows, n=5, split="test", errors=True)))  # the first 5 test sentences with an error
 
 # %%
-from seqlab_spec.plots import learning_curve
-from seqlab_spec.train import log_history
+from seqlab_spec.evaluation.plots import learning_curve
+from seqlab_spec.training.train import log_history
 
 metrics = tagger.save(spec, run_dir, trainer.model, tokenizer, trainer, metrics, rows, time.time() - T0)
 learning_curve(log_history(trainer), title=spec.name)
@@ -141,7 +141,7 @@ if solutions:
     my_f1 = 2 * (1 / 3) * (1 / 3) / (1 / 3 + 1 / 3)
 
 # %% tags=["check"]
-from seqlab_spec.evaluate import span_scores
+from seqlab_spec.evaluation.scores import span_scores
 
 gold = [["B-PER", "I-PER", "O", "B-LOC", "O", "B-ORG"]]
 pred = [["B-PER", "O", "O", "B-LOC", "B-ORG", "I-ORG"]]

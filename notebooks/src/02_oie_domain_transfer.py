@@ -138,7 +138,7 @@ display(Markdown(oie_compare.curve_table(curve)))
 # one seed). It is saved in the run folder as `few_shot_curve.png`.
 
 # %%
-from seqlab_spec.plots import few_shot_curve
+from seqlab_spec.evaluation.plots import few_shot_curve
 
 few_shot_curve(oie_compare.summarize(curve), run_dir / "few_shot_curve.png")
 

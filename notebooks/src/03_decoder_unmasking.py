@@ -67,7 +67,7 @@ for pattern in ["0000", "1111"]:
 
 # %%
 from seqlab_spec.models.unmask import bidirectional_attention_matrix, group_layers
-from seqlab_spec.plots import mask_grid
+from seqlab_spec.evaluation.plots import mask_grid
 
 pattern = spec.method.unmask
 mask_grid(bidirectional_attention_matrix(pattern, n_layers, 8), group_layers(n_layers, len(pattern)), pattern)
@@ -102,7 +102,7 @@ print(split_f1_lines(metrics, ["dev", "test"]))
 # %%
 from IPython.display import Image, Markdown, display
 
-from seqlab_spec.execute import run_spec
+from seqlab_spec.runner.execute import run_spec
 from seqlab_spec.notebook import comparison, sweep_spec
 
 patterns = sweep_spec(spec, "method.unmask", demo_sweep, name=f"{spec.name}-patterns")

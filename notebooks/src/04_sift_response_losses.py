@@ -121,7 +121,7 @@ trainer = sift.fit(spec, model, tokenizer, data, run_dir)
 # conlleval readings agree here), scored as every other method's.
 
 # %%
-from seqlab_spec.evaluate import format_scores
+from seqlab_spec.evaluation.scores import format_scores
 
 metrics, rows = sift.evaluate(spec, trainer.model, tokenizer, data)
 for split, scores in metrics.items():
@@ -170,7 +170,7 @@ display(HTML(first_step_html(trainer.model, tokenizer, one_prompt[0], one[0], cf
 # %%
 from IPython.display import Image
 
-from seqlab_spec.rundir import RUN_FILES
+from seqlab_spec.runner.rundir import RUN_FILES
 
 metrics = sift.save(spec, run_dir, trainer.model, tokenizer, trainer, metrics, rows, time.time() - T0, data)
 display(Image(filename=str(run_dir / RUN_FILES["curve"])))
@@ -187,7 +187,7 @@ display(Image(filename=str(run_dir / RUN_FILES["curve"])))
 # %%
 from IPython.display import Markdown
 
-from seqlab_spec.execute import run_spec
+from seqlab_spec.runner.execute import run_spec
 from seqlab_spec.notebook import comparison
 
 if compare:

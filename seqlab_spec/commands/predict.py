@@ -23,7 +23,7 @@ def add_parser(sub) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from ..errors import SeqlabError
-    from ..predict_cli import predict_file, read_input
+    from ..evaluation.predict_file import predict_file, read_input
 
     if args.batch_size < 1:
         raise SeqlabError(f"--batch-size: {args.batch_size} must be at least 1")
@@ -32,7 +32,7 @@ def run(args: argparse.Namespace) -> int:
     if args.output == "-":
         sys.stdout.write(text)
     else:
-        from ..rundir import write_text
+        from ..runner.rundir import write_text
 
         write_text(Path(args.output), text)
     return 0

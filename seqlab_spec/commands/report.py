@@ -19,8 +19,8 @@ def add_parser(sub) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..plots import f1_bars
-    from ..report import compare
+    from ..evaluation.plots import f1_bars
+    from ..runner.report import compare
 
     table, bars = compare(args.runs)
     print(table)

@@ -64,8 +64,8 @@ def add_parser(sub) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..execute import resume_run, run_spec
     from ..machine import hardware_problems
+    from ..runner.execute import resume_run, run_spec
     from ..shipped import resolve_spec_arg
     from ..spec.load import load_spec
 
@@ -81,7 +81,7 @@ def run(args: argparse.Namespace) -> int:
         raise SeqlabError("give a SPEC to run (`seqlab-spec ls` lists the shipped ones), or --resume RUN_DIR")
     spec_path = resolve_spec_arg(args.spec)
     if args.launcher == "torchrun":
-        from ..launch import default_nproc, launch
+        from ..runner.launch import default_nproc, launch
 
         nproc = args.nproc if args.nproc is not None else default_nproc()
         launch(spec_path, args.overrides, nproc, args.out, args.no_notebook, args.accelerate_config)

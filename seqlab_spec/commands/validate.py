@@ -39,9 +39,9 @@ def add_set_argument(p: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from ..machine import hardware_problems
+    from ..runner.sweep import grid
     from ..spec.load import load_spec
     from ..spec.overrides import grid_size
-    from ..sweep import grid
 
     checks = () if args.portable else (hardware_problems,)
     failed = 0

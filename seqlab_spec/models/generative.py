@@ -14,8 +14,8 @@ from typing import Any
 import torch
 
 from ..errors import ModelError
-from ..precision import resolve_precision
 from ..spec.model import ModelSpec
+from ..training.precision import resolve_precision
 from .encoder import lora_config
 from .quantization import compute_dtype, quantization_kwargs
 from .registry import ResolvedModel, from_pretrained, load_tokenizer, model_kind, resolve

@@ -13,8 +13,8 @@ from typing import Any
 import torch
 
 from ..machine import quantization_problems, require
-from ..precision import resolve_precision
 from ..spec.model import ModelSpec
+from ..training.precision import resolve_precision
 
 
 def compute_dtype(precision: str) -> torch.dtype:

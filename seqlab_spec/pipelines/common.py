@@ -1,4 +1,4 @@
-"""Steps every method shares: data preparation and evaluation records (their run folder: rundir.py)."""
+"""Steps every method shares: data preparation and evaluation records (their run folder: runner/rundir.py)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from ..data.labels import LabelSet
 from ..data.load import load_splits
 from ..data.schemes import from_bio, to_bio
 from ..data.types import Sentence
-from ..evaluate import plural, read_spans, split_scores
+from ..evaluation.scores import plural, read_spans, split_scores
 from ..spec import Spec
 
 log = logging.getLogger("seqlab_spec")
@@ -57,8 +57,8 @@ def score_tagger(
     """A tagger's evaluation (the encoder/unmask taggers and OieTagger): batched prediction (`predict_tags`) on
     each named split, span scores over every gold word (both readings, eval.mode the headline) and the prediction
     rows with the model's raw tags. `word_features(gold)`: extra inputs per word (OIE's implicit relation tags)."""
-    from ..precision import autocast_dtype, resolve_precision
-    from ..predict import predict_tags
+    from ..evaluation.predict import predict_tags
+    from ..training.precision import autocast_dtype, resolve_precision
 
     metrics: dict = {}
     rows: list[dict] = []

@@ -9,10 +9,10 @@ A method module (the registry's `pipeline`, seqlab_spec.methods) gives the steps
   their Trainer; oie-multitask returns its `Fitted`, having trained each stage of its regime in turn;
 - `evaluate(spec, model, tokenizer, data) -> (metrics, prediction rows)`;
 - `save(spec, run_dir, model, tokenizer, fitted, metrics, rows, wall_s, data) -> metrics`: the run folder's
-  files (rundir.py `write_run`); `wall_s` counts every step before it, as `metrics.json` reports.
+  files (runner/rundir.py `write_run`); `wall_s` counts every step before it, as `metrics.json` reports.
 
 `run_steps` is a method's `run` (what `seqlab-spec run --no-notebook` calls); `fit_steps` is what a
-data-parallel rank > 0 does (launch.py): the same data, model and training, then nothing, since rank 0 alone
+data-parallel rank > 0 does (runner/launch.py): the same data, model and training, then nothing, since rank 0 alone
 evaluates and writes.
 """
 

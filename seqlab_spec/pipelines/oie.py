@@ -96,7 +96,7 @@ def build_model(spec: Spec, labels: LabelSet) -> tuple[OieTagger, Any]:
     from ..models.oie_tagger import OieTagger
     from ..models.registry import from_pretrained, load_tokenizer, model_kind, resolve
     from ..signals.reltags import REL_LABELS
-    from ..train import set_seed
+    from ..training.train import set_seed
 
     check_one_run(spec)
     m = spec.method
@@ -208,7 +208,7 @@ def save(
 ) -> dict:
     """Write metrics, predictions, the training log and curve, and the model; returns the metrics (`data`: the
     driver passes every method's; the OIE model folder needs none of it)."""
-    from ..rundir import write_run
+    from ..runner.rundir import write_run
 
     log = fitted.log if fitted else []
     return write_run(spec, run_dir, metrics, rows, log, wall_s, lambda d: save_oie_model(model, tokenizer, d))
@@ -231,7 +231,7 @@ def load_for_predict(model_dir: Path, spec: Spec) -> tuple[OieTagger, Any, Label
 
 
 def preflight(spec: Spec, splits: dict, config: Any) -> None:
-    """Before any run folder (seqlab_spec.preflight): k target sentences to draw; a layer per unmask group."""
+    """Before any run folder (seqlab_spec.runner.preflight): k target sentences to draw; a layer per unmask group."""
     m = spec.method
     if m.regime in TRANSFER_REGIMES:
         target = splits.get("target_train")
@@ -260,9 +260,9 @@ def predict(model_dir: Path, spec: Spec, sentences: list[list[str]], batch_size:
 
 def predict_detailed(model_dir: Path, spec: Spec, sentences: list[list[str]], batch_size: int = 64):
     """`predict` with the words per sentence the model could not see (a predict.TagPredictions)."""
-    from ..precision import autocast_dtype, resolve_precision
-    from ..predict import predict_tags
+    from ..evaluation.predict import predict_tags
     from ..signals import relation_tags
+    from ..training.precision import autocast_dtype, resolve_precision
 
     model, tokenizer, labels = load_for_predict(Path(model_dir), spec)
     extra = None

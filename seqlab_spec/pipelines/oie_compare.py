@@ -47,7 +47,7 @@ def with_settings(spec: Spec, settings: dict[str, Any]) -> Spec:
 
 
 def _f1(metrics: dict, split: str) -> float | None:
-    from ..evaluate import headline_f1
+    from ..evaluation.scores import headline_f1
 
     return headline_f1(metrics, split)
 

@@ -187,7 +187,7 @@ def features(spec: Spec, tokenizer, data: TransferData, sentences: Sequence[Sent
     subwords for explicit)."""
     from ..models.oie_tagger import rel_features
     from ..signals.reltags import REL_ID, REL_LABELS
-    from ..train import tagging_row
+    from ..training.train import tagging_row
 
     injection = spec.method.injection
     rel = data.rel_tags(sentences) if injection != "none" else [None] * len(sentences)

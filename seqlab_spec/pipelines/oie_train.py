@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..evaluate import plural
+from ..evaluation.scores import plural
 from ..spec import Spec
 from .oie_data import Stage, TransferData, features, mlm_batches, unlabeled_text
 
@@ -51,7 +51,7 @@ def fit_stage(
     removed after. `resumable`: full checkpoints each epoch, and training continues from the last complete one
     found in `out` (`seqlab-spec run --resume`). Returns the trained tagger and the stage's log."""
     from ..models.oie_tagger import MlmMixCollator, OieCollator, OieTaggerWithMlm
-    from ..train import build_trainer, log_history, set_seed, train_resumable
+    from ..training.train import build_trainer, log_history, set_seed, train_resumable
 
     set_seed(spec.train.seed)
     train = features(spec, tokenizer, data, stage.train)
@@ -73,7 +73,7 @@ def fit_stage(
 
 def stage_checkpoints(run_dir: Path, data: TransferData) -> list[Path]:
     """Each stage's checkpoint folder: `checkpoints` for the first, `checkpoints-<stage>` for later ones."""
-    from ..train import CHECKPOINTS
+    from ..training.train import CHECKPOINTS
 
     names = [CHECKPOINTS if i == 0 else f"{CHECKPOINTS}-{st.name}" for i, st in enumerate(data.stages)]
     return [Path(run_dir) / n for n in names]
@@ -87,7 +87,7 @@ def fit(spec: Spec, model: OieTagger, tokenizer, data: TransferData, run_dir: Pa
     holds the whole model (their logs are then absent from train_log.jsonl). The masked-LM text order is not
     restored.
     """
-    from ..checkpoints import last_checkpoint
+    from ..training.checkpoints import last_checkpoint
 
     fitted = Fitted(model)
     folders = stage_checkpoints(run_dir, data)

@@ -31,14 +31,14 @@ import torch
 from ..data.labels import LabelSet
 from ..data.types import Sentence
 from ..errors import DataError, ModelError
-from ..precision import autocast_dtype, resolve_precision
-from ..rundir import write_json, write_jsonl, write_run
+from ..runner.rundir import write_json, write_jsonl, write_run
 from ..sift.collator import SiftCollator, build_train_examples
 from ..sift.decode import Predictions, build_eval_prompts, predict_spans
 from ..sift.demos import DemoSelector
 from ..sift.prompt import PromptConfig
 from ..spec import Spec
-from ..train import CHECKPOINTS, build_trainer, log_history, set_seed, train_resumable
+from ..training.precision import autocast_dtype, resolve_precision
+from ..training.train import CHECKPOINTS, build_trainer, log_history, set_seed, train_resumable
 from .common import (
     Prepared,
     eval_splits,
@@ -215,7 +215,7 @@ def save(
 
 
 def preflight(spec: Spec, splits: dict, config: Any) -> None:
-    """Before any run folder (seqlab_spec.preflight): a sentence is never its own demonstration, and the
+    """Before any run folder (seqlab_spec.runner.preflight): a sentence is never its own demonstration, and the
     tokenizer can end a response (PromptConfig's checks, on the tokenizer alone: no weights are read)."""
     from ..models.registry import load_tokenizer, resolve
 

@@ -17,11 +17,11 @@ import torch
 
 from ..data.labels import LabelSet
 from ..errors import SpecError
-from ..precision import autocast_dtype, resolve_precision
-from ..predict import TagPredictions, predict_tags
-from ..rundir import write_run
+from ..evaluation.predict import TagPredictions, predict_tags
+from ..runner.rundir import write_run
 from ..spec import Spec
-from ..train import CHECKPOINTS, build_trainer, log_history, set_seed, tagging_features, train_resumable
+from ..training.precision import autocast_dtype, resolve_precision
+from ..training.train import CHECKPOINTS, build_trainer, log_history, set_seed, tagging_features, train_resumable
 from .common import Prepared, eval_splits, prepare_data, score_tagger
 from .driver import run_steps
 
@@ -106,7 +106,8 @@ def load_for_predict(model_dir: Path, spec: Spec):
 
 
 def preflight(spec: Spec, splits: dict, config) -> None:
-    """Before any run folder (seqlab_spec.preflight): a decoder tagger's unmask pattern needs a layer per group."""
+    """Before any run folder (seqlab_spec.runner.preflight): a decoder tagger's unmask pattern needs a layer per
+    group."""
     if decoder(spec):
         from ..models.unmask import check_fits
 

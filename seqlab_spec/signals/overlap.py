@@ -3,7 +3,7 @@
 The method rests on OIE relations sitting where triggers sit in *both* domains; these figures show how
 much that holds before any training: if relations cover the target's triggers about as well as the
 source's, they can mediate between the two. Two views, labels ignored:
-- exact-match span P/R/F1 of relation spans taken as trigger predictions (seqlab_spec.evaluate.span_scores,
+- exact-match span P/R/F1 of relation spans taken as trigger predictions (seqlab_spec.evaluation.scores.span_scores,
   both sides relabelled to one type, so only boundaries count);
 - token overlap: the fraction of trigger words inside a relation span, and the fraction of relation
   spans holding at least one trigger word (a relation "has been attacked" contains the trigger
@@ -18,7 +18,7 @@ from typing import Any
 from ..data.schemes import spans, to_bio
 from ..data.types import Sentence
 from ..errors import DataError
-from ..evaluate import span_scores
+from ..evaluation.scores import span_scores
 
 SPAN = "SPAN"
 

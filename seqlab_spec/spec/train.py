@@ -57,7 +57,7 @@ class TrainSpec(Section):
         0.0,
         ge=0.0,
         description="AdamW weight decay, on every trained weight except biases and norms (LayerNorm, RMSNorm: "
-        "see seqlab_spec.train.decay_parameter_names).",
+        "see seqlab_spec.training.train.decay_parameter_names).",
     )
     batch_order: Literal["bucketed", "length", "random"] = Field(
         "bucketed",

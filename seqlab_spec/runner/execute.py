@@ -19,8 +19,10 @@ import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from . import methods
-from .errors import SeqlabError
+from .. import methods
+from ..errors import SeqlabError
+from ..shipped import shipped_root
+from ..spec import Spec
 from .preflight import preflight
 from .report import compare, summary_lines
 from .rundir import (
@@ -35,8 +37,6 @@ from .rundir import (
     write_resolved_spec,
     write_sweep_report,
 )
-from .shipped import shipped_root
-from .spec import Spec
 from .sweep import expand
 
 EXIT_NOTEBOOK_FAILED = 3

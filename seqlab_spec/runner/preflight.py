@@ -15,10 +15,10 @@ import json
 import logging
 from collections.abc import Iterator, Sequence
 
-from . import methods
-from .errors import DataError, ModelError, SpecError
-from .machine import check_train_switches, hardware_problems, require, tracking_problems
-from .spec import Spec
+from .. import methods
+from ..errors import DataError, ModelError, SpecError
+from ..machine import check_train_switches, hardware_problems, require, tracking_problems
+from ..spec import Spec
 
 log = logging.getLogger("seqlab_spec")
 
@@ -41,7 +41,7 @@ def _quiet(logger: logging.Logger) -> Iterator[None]:
 
 def _check_data(spec: Spec) -> dict:
     """Read every split as the run will (DataError with file:line on bad input)."""
-    from .data.load import load_splits, load_target_splits
+    from ..data.load import load_splits, load_target_splits
 
     with _quiet(log):
         splits = load_splits(spec)
@@ -67,7 +67,7 @@ def _check_eval_splits(spec: Spec, splits: dict) -> None:
 
 def _few_shot_train(spec: Spec, splits: dict) -> list:
     """The training sentences the run will train on: the few-shot sample when the spec asks for one."""
-    from .data.fewshot import sample_k_shot
+    from ..data.fewshot import sample_k_shot
 
     fs = spec.data.few_shot
     if fs is None:
@@ -79,7 +79,7 @@ def _few_shot_train(spec: Spec, splits: dict) -> list:
 
 def _model_config(spec: Spec, configs: dict):
     """The model's config (a hub id without network fails here), loaded once per (name, revision)."""
-    from .models.registry import from_pretrained, resolve
+    from ..models.registry import from_pretrained, resolve
 
     key = (spec.model.name, spec.model.revision)
     if key not in configs:
@@ -147,6 +147,6 @@ def preflight(specs: Sequence[Spec]) -> None:
             method_checks(spec, splits, config)
         require(tracking_problems(spec))
         if spec.signal.name == "oie" and spec.signal.source == "spacy":
-            from .signals.oie import resolve_pipeline
+            from ..signals.oie import resolve_pipeline
 
             resolve_pipeline(spec.signal.pipeline)

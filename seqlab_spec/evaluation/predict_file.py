@@ -12,12 +12,12 @@ import logging
 import sys
 from pathlib import Path
 
-from . import methods
-from .data.readers import parse_jsonl
-from .data.schemes import from_bio, spans
-from .data.text import bad_char, decode, split_lines
-from .errors import DataError, SeqlabError
-from .rundir import RUN_FILES
+from .. import methods
+from ..data.readers import parse_jsonl
+from ..data.schemes import from_bio, spans
+from ..data.text import bad_char, decode, split_lines
+from ..errors import DataError, SeqlabError
+from ..runner.rundir import RUN_FILES
 
 log = logging.getLogger("seqlab_spec")
 
@@ -88,7 +88,7 @@ def _warn_unseen(source: str, truncated: list[int], no_subword: list[int], max_l
 
 def predict_file(run_dir: Path, data: str | bytes, source: str, batch_size: int = 64) -> list[dict]:
     """Rows {tokens, labels, spans} (taggers add truncated_words and no_subword_words) for the input text."""
-    from .rundir import load_run
+    from ..runner.rundir import load_run
 
     spec, _ = load_run(run_dir)
     model_dir = Path(run_dir) / RUN_FILES["model"]
@@ -96,7 +96,7 @@ def predict_file(run_dir: Path, data: str | bytes, source: str, batch_size: int 
         raise SeqlabError(f"{run_dir}: no saved model (the run had run.save_model: false or did not finish)")
     sentences = parse_input(data, source)
     module = methods.pipeline(spec.method.name)
-    from .models.registry import quiet_progress
+    from ..models.registry import quiet_progress
 
     detailed = getattr(module, "predict_detailed", None)
     counts: list[dict] = [{} for _ in sentences]

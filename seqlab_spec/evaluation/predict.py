@@ -12,8 +12,8 @@ from dataclasses import dataclass
 
 import torch
 
-from .data.encoding import encode_words
-from .data.labels import LabelSet
+from ..data.encoding import encode_words
+from ..data.labels import LabelSet
 
 
 @dataclass

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from .spec import Spec
+    from ..spec import Spec
 
 RUN_FILES = {
     "spec": "spec.yaml",
@@ -122,8 +122,8 @@ def load_run(run_dir: Path) -> tuple[Spec, dict]:
     """The resolved spec and metrics of a finished run folder."""
     import yaml
 
-    from .errors import SeqlabError
-    from .spec import Spec
+    from ..errors import SeqlabError
+    from ..spec import Spec
 
     run_dir = Path(run_dir)
     spec_path = run_dir / RUN_FILES["spec"]
@@ -152,8 +152,8 @@ def run_metadata(spec: Spec, wall_s: float) -> dict:
     import torch
     import transformers
 
-    from . import __version__
-    from .machine import device_kind
+    from .. import __version__
+    from ..machine import device_kind
 
     text = spec.model_dump_json()
     return {
@@ -208,7 +208,7 @@ def end_attempt(run_dir: Path, attempts: list[dict], status: str, **fields: Any)
 def save_model_atomically(save: Callable[[Path], None], dest: Path) -> None:
     """save(tmp) then rename: a crash never leaves half a model in the run folder. A model an earlier attempt
     of a resumed run wrote is replaced (moved aside first, so `dest` is always one whole model)."""
-    from .models.registry import quiet_progress
+    from ..models.registry import quiet_progress
 
     tmp = Path(tempfile.mkdtemp(prefix=f".{dest.name}.", dir=dest.parent))
     try:
@@ -238,8 +238,8 @@ def write_run(
 ) -> dict:
     """What every method leaves in its run folder: metrics (with the run's metadata), predictions, the
     training log and curve, then the model, written whole or not at all. Returns the metrics."""
-    from .evaluate import READINGS
-    from .plots import learning_curve
+    from ..evaluation.plots import learning_curve
+    from ..evaluation.scores import READINGS
 
     run_dir = Path(run_dir)
     scoring = {"headline": spec.eval.mode, **READINGS}
@@ -259,7 +259,7 @@ def write_run(
 def write_sweep_report(out_dir: Path, name: str, table: str, bars: list[tuple[str, float, float]]) -> Path:
     """A fresh folder `<out_dir>/<name>-sweep-<UTC time>` beside the sweep's runs: report.md (`table`, from
     report.compare) and the F1 bar chart of `bars` ((label, dev F1, test F1) rows). Returns report.md."""
-    from .plots import f1_bars
+    from ..evaluation.plots import f1_bars
 
     folder = create_run_dir(out_dir, f"{name}-sweep")
     f1_bars(bars, folder / SWEEP_BARS, title=name)

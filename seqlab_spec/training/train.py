@@ -18,15 +18,15 @@ from transformers import (
     TrainingArguments,
 )
 
-from .data.alignment import first_subword_labels
-from .data.encoding import encode_words
-from .data.labels import LabelSet
-from .data.types import Sentence
-from .evaluate import span_scores
-from .machine import check_train_switches
+from ..data.alignment import first_subword_labels
+from ..data.encoding import encode_words
+from ..data.labels import LabelSet
+from ..data.types import Sentence
+from ..evaluation.scores import span_scores
+from ..machine import check_train_switches
+from ..spec import Spec
 from .ordering import OrderedTrainer, SpecTrainingArguments, TokenBudgetBatches, epoch_generator
 from .precision import resolve_precision
-from .spec import Spec
 from .tracking import backends, log_into_run_folder
 
 CHECKPOINTS = "checkpoints"  # the run folder's sub-folder of Trainer checkpoints (removed after training)
@@ -289,7 +289,7 @@ def train_resumable(trainer: Trainer, out: Path, resume: bool = True) -> None:
     if last is not None:
         print(f"resuming training from {last} (step {last.name.rsplit('-', 1)[1]})", flush=True)
     log_into_run_folder(trainer, out.parent)
-    from .models.registry import quiet_progress
+    from ..models.registry import quiet_progress
 
     with quiet_progress():  # each epoch's checkpoint save and the best model's reload stay out of the log
         trainer.train(resume_from_checkpoint=str(last) if last is not None else None)

@@ -7,8 +7,8 @@ import itertools
 import re
 from typing import Any
 
-from .spec import Spec
-from .spec.overrides import set_path, split_path
+from ..spec import Spec
+from ..spec.overrides import set_path, split_path
 
 
 def _short(value: Any) -> str:

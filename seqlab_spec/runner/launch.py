@@ -4,7 +4,7 @@
 `seqlab-spec run --no-notebook` does: every run checked first (preflight), each run folder created with its
 resolved spec.yaml in this process, a sweep report after several runs; only each folder's execution differs:
 
-    python -m torch.distributed.run --standalone --nproc_per_node N -m seqlab_spec.launch RUN_DIR
+    python -m torch.distributed.run --standalone --nproc_per_node N -m seqlab_spec.runner.launch RUN_DIR
 
 starts N workers on the run folder. Every rank reads RUN_DIR/spec.yaml, so all train on exactly the same spec;
 the Trainer wraps the model in DistributedDataParallel (gloo on CPU, NCCL on GPUs), gives each rank its share
@@ -25,7 +25,7 @@ import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
-from .errors import SeqlabError
+from ..errors import SeqlabError
 
 RANK_LOGS_ENV = "SEQLAB_RANK_LOGS"  # folder where ranks > 0 write rank<N>.log (set by `launch`)
 NPROC_ENV = "SEQLAB_LAUNCH_NPROC"  # how many processes `launch` asked for: the workers check they got them
@@ -42,7 +42,7 @@ def torchrun_command(run_dir: Path, nproc: int, accelerate_config: Path | None =
     With an `accelerate config` file (FSDP, DeepSpeed, mixed precision...), `accelerate launch` starts the same
     workers instead (it runs torchrun itself); the Trainer reads the plugin settings it exports.
     """
-    worker = ["-m", "seqlab_spec.launch", str(run_dir)]
+    worker = ["-m", "seqlab_spec.runner.launch", str(run_dir)]
     if accelerate_config is not None:
         return [
             sys.executable,
@@ -59,7 +59,7 @@ def torchrun_command(run_dir: Path, nproc: int, accelerate_config: Path | None =
 
 def default_nproc() -> int:
     """One process per visible GPU; 2 on a CPU-only machine (more processes than cores gain nothing)."""
-    from .machine import gpu_count
+    from ..machine import gpu_count
 
     return gpu_count() or 2
 
@@ -97,9 +97,9 @@ def launch(
 
     `accelerate_config`: an `accelerate config` YAML (FSDP / DeepSpeed); the workers start through
     `accelerate launch` with it instead of plain torchrun (DDP)."""
+    from ..machine import hardware_problems
+    from ..spec.load import load_spec
     from .execute import run_spec
-    from .machine import hardware_problems
-    from .spec.load import load_spec
 
     _check(nproc, no_notebook)
     config = Path(accelerate_config) if accelerate_config is not None else None
@@ -158,8 +158,8 @@ def _redirect_output(path: Path) -> None:
 def train_share(spec, scratch: Path) -> None:
     """A rank > 0: the same data, model and training as rank 0 (DDP needs every rank in every step), then
     nothing: rank 0 alone evaluates and writes the run."""
-    from . import methods
-    from .pipelines.driver import fit_steps
+    from .. import methods
+    from ..pipelines.driver import fit_steps
 
     fit_steps(methods.pipeline(spec.method.name), spec, scratch)
 
@@ -194,7 +194,8 @@ def worker(run_dir: Path) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     if len(args) != 1:
-        print("usage: python -m seqlab_spec.launch RUN_DIR  (started by torchrun; see seqlab_spec.launch.launch)")
+        print("usage: python -m seqlab_spec.runner.launch RUN_DIR  (started by torchrun; see "
+              "seqlab_spec.runner.launch.launch)")
         return 2
     try:
         return worker(Path(args[0]))

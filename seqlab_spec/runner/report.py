@@ -7,7 +7,7 @@ import statistics
 from pathlib import Path
 from typing import Any
 
-from .evaluate import READINGS, headline, headline_f1
+from ..evaluation.scores import READINGS, headline, headline_f1
 from .rundir import load_run
 
 IGNORED = {"name", "description", "run.out_dir", "sweep", "run.notebook"}

@@ -1,7 +1,7 @@
 """Resuming an interrupted run (`seqlab-spec run --resume RUN_DIR`): whether the folder can be resumed and the spec
 is still the one the run started with (rundir.clear_leftovers then clears what the killed run left half-written).
 
-A run killed mid-training keeps RUN_DIR/checkpoints (checkpoints.py says which of them counts).
+A run killed mid-training keeps RUN_DIR/checkpoints (training/checkpoints.py says which of them counts).
 """
 
 from __future__ import annotations
@@ -13,11 +13,11 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .errors import SeqlabError
+from ..errors import SeqlabError
 from .rundir import RUN_FILES, read_json
 
 if TYPE_CHECKING:
-    from .spec import Spec
+    from ..spec import Spec
 
 _ABSENT = object()
 
@@ -92,7 +92,7 @@ def resume_spec(
 ) -> tuple[Spec, list[str]]:
     """(spec to continue with, accepted changes): the run's own spec.yaml, or SPEC / --set when given, which
     must then equal it; a change is refused with a `key: old -> new` row each unless `force`."""
-    from .spec.load import load_spec
+    from ..spec.load import load_spec
     from .sweep import expand
 
     run_dir = Path(run_dir)

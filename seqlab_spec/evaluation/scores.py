@@ -27,8 +27,8 @@ from typing import Any
 
 import numpy as np
 
-from .data.schemes import TagError, spans, to_bio
-from .errors import DataError
+from ..data.schemes import TagError, spans, to_bio
+from ..errors import DataError
 
 READINGS = {
     "strict": "seqeval mode='strict', scheme=IOB2 on the raw predicted tags (the thesis's metric): "
