@@ -145,8 +145,12 @@ display(HTML(parser_table_html(gold, texts, cfg.fmt, cfg.labels, cfg.none_word, 
 # `method.decoding: constrained` a logits processor allows, at each step, only the tokens that keep the
 # answer a valid response for *this* query: span words that are a run of the sentence's words at an unused
 # position, a known label, the separators, the none word, and the end token once the answer is complete. So
-# every answer parses. Below: one test answer decoded both ways, then the model's likeliest *first* tokens
-# with the ones the processor masks.
+# every answer parses. It is not free F1: where the model wanted a line the parser would have dropped (a word
+# not in the sentence, a repeat), the constraint makes it write the likeliest *valid* line instead, often a
+# wrong span. On CoNLL-2003 (BENCHMARKS.md, "free vs constrained") it raised recall and lowered precision in
+# nearly every cell: F1 rose for vanilla and fell a little for src and mrc, so `free` stays the default.
+# Below: one test answer decoded both ways, then the model's likeliest *first* tokens with the ones the
+# processor masks.
 
 # %%
 from seqlab_spec.sift.decode import build_eval_prompts, generate, grammars_for, max_new_tokens_for
