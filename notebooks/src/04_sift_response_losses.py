@@ -147,8 +147,8 @@ display(HTML(parser_table_html(gold, texts, cfg.fmt, cfg.labels, cfg.none_word, 
 # position, a known label, the separators, the none word, and the end token once the answer is complete. So
 # every answer parses. It is not free F1: where the model wanted a line the parser would have dropped (a word
 # not in the sentence, a repeat), the constraint makes it write the likeliest *valid* line instead, often a
-# wrong span. On CoNLL-2003 (BENCHMARKS.md, "free vs constrained") it raised recall and lowered precision in
-# nearly every cell: F1 rose for vanilla and fell a little for src and mrc, so `free` stays the default.
+# wrong span. On CoNLL-2003 (BENCHMARKS.md, "free vs constrained") it lowered precision in every cell and kept
+# or raised recall in 7 of 8: F1 rose for vanilla and fell a little for src and mrc, so `free` stays the default.
 # Below: one test answer decoded both ways, then the model's likeliest *first* tokens with the ones the
 # processor masks.
 

@@ -131,9 +131,9 @@ class SiftMethod(MethodSection):
     decoding: Literal["free", "constrained"] = Field(
         "free",
         description="`constrained`: only tokens that keep the answer a valid response for the query (span words "
-        "of the sentence at an unused position, known labels): no answer is rejected, recall rises, precision "
-        "falls (a line free decoding would drop becomes a span); `free` (default): plain greedy decoding, the "
-        "higher F1 in 6 of 8 cells of BENCHMARKS.md's free vs constrained table.",
+        "of the sentence at an unused position, known labels): no answer is rejected, but a line free decoding "
+        "would drop becomes a span, so precision falls; `free` (default): plain greedy decoding, the higher F1 "
+        "in 6 of 8 cells of BENCHMARKS.md's free vs constrained table.",
     )
 
 
