@@ -89,6 +89,9 @@ def register(entry: MethodEntry) -> MethodEntry:
     """Add (or replace) a method; the spec accepts `method: {name: ...}` for it from now on. A row whose section
     cannot be imported or is not a MethodSection tagged with its name raises here and is not kept."""
     previous = _REGISTRY.get(entry.name)
+    # the section's module first: it may import the spec package (a module holding a section and its steps
+    # does), which must finish loading with the rows it already knows before this one joins them
+    importlib.import_module(entry.section.partition(":")[0])
     _REGISTRY[entry.name] = entry
     try:
         _changed()

@@ -6,6 +6,9 @@ train, so the test exercises the wiring, not learning."""
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from collections import Counter, defaultdict
 from pathlib import Path
 
@@ -22,6 +25,9 @@ TOY = '''"""A method in one module: its spec section, its run and its predict lo
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 import time
 from collections import Counter, defaultdict
 from pathlib import Path
@@ -191,3 +197,25 @@ def test_every_builtin_row_points_at_its_section_pipeline_and_notebook_source() 
         assert Path(ROOT / "notebooks" / "src" / Path(entry.notebook).with_suffix(".py").name).is_file()
     with pytest.raises(methods.UnknownMethod, match=r"unknown method 'siff' .* did you mean 'sift'\?"):
         methods.get("siff")
+
+
+def test_a_launcher_may_register_before_anything_imports_the_spec(tmp_path: Path) -> None:
+    """A user's launcher: `methods.register` first, then the CLI. The toy's module imports the pipelines (and so the
+    spec package) itself; registering imports it before the row joins, so the spec loads with the rows it knew."""
+    (tmp_path / "toy_lexicon.py").write_text(TOY)
+    (tmp_path / "toy.yaml").write_text(SPEC)
+    launcher = tmp_path / "launch_toy.py"
+    launcher.write_text(
+        "import sys\n"
+        "from seqlab_spec import cli, methods\n"
+        "row = methods.MethodEntry('lexicon', section='toy_lexicon:LexiconMethod', pipeline='toy_lexicon')\n"
+        "methods.register(row)\n"
+        "sys.exit(cli.main(sys.argv[1:]))\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, str(launcher), "validate", str(tmp_path / "toy.yaml")],
+        capture_output=True, text=True, cwd=tmp_path, timeout=300,
+        env={**os.environ, "PYTHONPATH": f"{ROOT}{os.pathsep}{tmp_path}"},
+    )
+    assert (proc.returncode, proc.stderr) == (0, ""), proc.stderr
+    assert "method lexicon" in proc.stdout

@@ -125,3 +125,25 @@ def test_report_names_the_reading_of_each_run(tiny_run: Path, tmp_path: Path) ->
     table, _ = compare([a, old])
     assert "| a | strict | 0.5000 | 0.5000 |" in table and "| old | conlleval | 0.4000 | 0.4000 |" in table
     assert "conlleval = seqeval's default mode" in table
+
+
+def test_report_and_predict_name_the_line_of_a_run_spec_that_does_not_validate(tiny_run: Path, tmp_path: Path,
+                                                                                capsys) -> None:
+    """A copied run folder whose spec.yaml was edited by hand (or names a method this process has not
+    registered): one error naming spec.yaml:line, exit 1, as `run --resume` reads it; no traceback."""
+    from seqlab_spec import cli
+
+    run = tmp_path / "edited"
+    shutil.copytree(tiny_run, run)
+    spec_file = run / "spec.yaml"
+    lines = spec_file.read_text().splitlines()
+    (i,) = [i for i, line in enumerate(lines) if line.startswith("  lr:")]
+    lines[i] = "  lr: -1.0"
+    spec_file.write_text("\n".join(lines) + "\n")
+    words = tmp_path / "words.txt"
+    words.write_text("She ran home .\n")
+    for argv in (["report", str(run), str(tiny_run)], ["predict", str(run), "--input", str(words)]):
+        assert cli.main(argv) == 1
+        err = capsys.readouterr().err
+        assert err.startswith("error: ") and f"{spec_file}:{i + 1}" in err and "train.lr" in err, err
+        assert "Traceback" not in err

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -434,3 +435,20 @@ def test_killed_run_resumes_to_the_uninterrupted_result(tiny_run: Path, tmp_path
     assert record["status"] == "complete"
     first, second = record["attempts"]
     assert "ended" not in first and second["resumed"] is True and second["status"] == "complete"
+
+
+def test_a_relative_run_folder_is_resumed_in_place(tiny_run: Path, tmp_path: Path, monkeypatch) -> None:
+    """`run --resume runs/x` from the folder holding runs/: the run continues in runs/x, not under the notebook's
+    folder, where papermill starts the kernel (a relative path handed to it would point there)."""
+    from seqlab_spec.runner import execute
+
+    run = tmp_path / "runs" / "x"
+    shutil.copytree(tiny_run, run)
+    (run / "metrics.json").unlink()
+    record = json.loads((run / "run.json").read_text())
+    (run / "run.json").write_text(json.dumps(record | {"status": "interrupted", "notebook": True}))
+    seen = {}
+    monkeypatch.setattr(execute, "execute_run", lambda spec, run_dir, notebook, **kw: seen.setdefault("dir", run_dir))
+    monkeypatch.chdir(tmp_path)
+    execute.resume_run(Path("runs/x"))
+    assert seen["dir"] == run.resolve() and seen["dir"].is_absolute()

@@ -200,7 +200,7 @@ def resume_run(
     """
     from .resume import check_resumable, resume_spec
 
-    run_dir = Path(run_dir)
+    run_dir = Path(run_dir).resolve()  # the notebook's kernel runs in the notebook's folder
     record = check_resumable(run_dir, force)
     if use_notebook is None:
         use_notebook = bool(record.get("notebook", True))
