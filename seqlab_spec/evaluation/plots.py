@@ -22,11 +22,7 @@ def learning_curve(log_history: list[dict], path: Path | None = None, title: str
         b.plot([e for e, _ in evals], [f for _, f in evals], marker="o")
     b.set(xlabel="epoch", ylabel="dev span F1", title="dev F1", ylim=(0, 1))
     fig.suptitle(title)
-    fig.tight_layout()
-    if path is not None:
-        fig.savefig(path, dpi=110)
-        plt.close(fig)
-    return fig
+    return _finish(fig, path)
 
 
 def f1_bars(rows: list[tuple[str, float, float]], path: Path | None = None, title: str = "", ylabel: str = "span F1"):
@@ -41,11 +37,7 @@ def f1_bars(rows: list[tuple[str, float, float]], path: Path | None = None, titl
     ax.set_xticks(x, names, rotation=45 if len(rows) > 6 else 0)
     ax.set(ylabel=ylabel, ylim=(0, 1), title=title)
     ax.legend()
-    fig.tight_layout()
-    if path is not None:
-        fig.savefig(path, dpi=110)
-        plt.close(fig)
-    return fig
+    return _finish(fig, path)
 
 
 def few_shot_curve(summary: dict[str, dict[int, dict]], path: Path | None = None,
@@ -61,11 +53,7 @@ def few_shot_curve(summary: dict[str, dict[int, dict]], path: Path | None = None
         )
     ax.set(xlabel="k target sentences (0 = zero-shot)", ylabel="target test span F1", title=title)
     ax.legend()
-    fig.tight_layout()
-    if path is not None:
-        fig.savefig(path, dpi=110)
-        plt.close(fig)
-    return fig
+    return _finish(fig, path)
 
 
 def mask_grid(masks, groups: list[list[int]], pattern: str, path: Path | None = None):
@@ -78,6 +66,11 @@ def mask_grid(masks, groups: list[list[int]], pattern: str, path: Path | None = 
         ax.set_title(f"group {g} ({pattern[g]})\nlayers {layers[0]}–{layers[-1]}", fontsize=9)
         ax.set_xticks([]), ax.set_yticks([])
     fig.suptitle(f"pattern {pattern} on {len(masks)} layers: row attends to column")
+    return _finish(fig, path)
+
+
+def _finish(fig, path: Path | None):
+    """Lay the figure out; with a path, write it (PNG, 110 dpi) and close it (a notebook shows the figure)."""
     fig.tight_layout()
     if path is not None:
         fig.savefig(path, dpi=110)
