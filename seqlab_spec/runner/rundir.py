@@ -121,14 +121,22 @@ def update_json(path: Path, **fields: Any) -> dict:
 def load_run(run_dir: Path) -> tuple[Spec, dict]:
     """The resolved spec and metrics of a finished run folder. Raises SeqlabError when RUN_DIR is not a run
     folder, SpecError (file:line rows, as `run --resume` reads it) when its spec.yaml does not validate."""
+    import yaml
+    from pydantic import ValidationError
+
     from ..errors import SeqlabError
+    from ..spec import Spec
     from ..spec.load import load_spec
 
     run_dir = Path(run_dir)
     spec_path = run_dir / RUN_FILES["spec"]
     if not spec_path.exists():
         raise SeqlabError(f"{run_dir} is not a run folder (no {RUN_FILES['spec']})")
-    spec = load_spec(spec_path)
+    try:  # the values as written (a resolved spec: nothing left to interpolate or resolve)
+        spec = Spec.model_validate(yaml.safe_load(spec_path.read_text()))
+    except (ValidationError, yaml.YAMLError):
+        load_spec(spec_path)  # the same file through the loader: a SpecError with its file:line rows
+        raise
     metrics_path = run_dir / RUN_FILES["metrics"]
     metrics = read_json(metrics_path) if metrics_path.exists() else {}
     return spec, metrics
