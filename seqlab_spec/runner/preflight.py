@@ -79,18 +79,11 @@ def _few_shot_train(spec: Spec, splits: dict) -> list:
 
 def _model_config(spec: Spec, configs: dict):
     """The model's config (a hub id without network fails here), loaded once per (name, revision)."""
-    from ..models.registry import from_pretrained, resolve
+    from ..machine import model_config
 
     key = (spec.model.name, spec.model.revision)
     if key not in configs:
-        from transformers import AutoConfig
-
-        configs[key] = from_pretrained(
-            AutoConfig.from_pretrained,
-            resolve(spec.model.name),
-            revision=spec.model.revision,
-            trust_remote_code=spec.model.trust_remote_code,
-        )
+        configs[key] = model_config(spec)
     return configs[key]
 
 
